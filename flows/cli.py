@@ -1,0 +1,279 @@
+"""The `vton` command: run the nightly flow, re-run failed shards, query the index.
+
+Flows run in this process against Prefect's API: the ephemeral server by default (nothing
+to start), or the server that `PREFECT_API_URL` names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from vton.config import DEFAULT_STORE, RunSettings
+
+__all__ = ["main"]
+
+EPILOG = """examples:
+  vton run                                  render the bundled sample into ./vton-store
+  vton run --catalog s3://shop/products.parquet --persons s3://shop/models.csv \\
+           --store s3://shop-tryon/prod --shard-size 256
+  vton rerun-failed --run-id 20261124T020000Z-1a2b3c
+  vton index --product tee-plain-navy
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vton",
+        description="Catalog-scale virtual try-on: render a try-on image for every wanted "
+        "(garment, person) pair and publish them with a Parquet index.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run the nightly try-on flow",
+        description="Ingest the catalog, prepare garments and persons, "
+        "render every pair not already up to date, publish the index.",
+    )
+    run.add_argument(
+        "--catalog",
+        metavar="URL",
+        help="products table (.csv, .parquet, .jsonl); default: bundled sample",
+    )
+    run.add_argument("--persons", metavar="URL", help="persons table; default: bundled sample")
+    run.add_argument(
+        "--pairs",
+        metavar="URL",
+        help="wanted (product_id, person_id) pairs; default: every combination",
+    )
+    run.add_argument(
+        "--store",
+        metavar="URL",
+        default=DEFAULT_STORE,
+        help="output root: path, file://, s3://bucket/prefix (default: %(default)s)",
+    )
+    run.add_argument(
+        "--shard-size",
+        type=int,
+        default=64,
+        metavar="N",
+        help="pairs per shard (default: %(default)s)",
+    )
+    run.add_argument(
+        "--renderer",
+        default="auto",
+        metavar="NAME",
+        help="renderer: auto, basic (default: %(default)s)",
+    )
+    run.add_argument("--masker", default="classical", help="cloth masker (default: classical)")
+    run.add_argument(
+        "--format",
+        dest="output_format",
+        default="jpg",
+        choices=["jpg", "png", "webp"],
+        help="try-on image format",
+    )
+    run.add_argument(
+        "--run-date",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="logical date of the run (index partition); default: today (UTC)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="parallel tasks on this machine (default: %(default)s)",
+    )
+    run.add_argument(
+        "--force", action="store_true", help="render every pair, even those already up to date"
+    )
+    _add_s3(run)
+
+    rerun = sub.add_parser(
+        "rerun-failed",
+        help="re-render the failed shards of a run",
+        description="Re-render only the shards of a run that have failed "
+        "or missing rows, with the run's own settings.",
+    )
+    rerun.add_argument("--run-id", required=True, metavar="R")
+    rerun.add_argument("--store", metavar="URL", default=DEFAULT_STORE)
+    rerun.add_argument("--workers", type=int, default=2, metavar="N")
+    _add_s3(rerun)
+
+    idx = sub.add_parser(
+        "index",
+        help="query the try-on index",
+        description="Print index rows: the latest image per pair by "
+        "default, or every row of one run with --run-id.",
+    )
+    idx.add_argument("--store", metavar="URL", default=DEFAULT_STORE)
+    idx.add_argument("--run-id", metavar="R", help="rows of this run (all statuses)")
+    idx.add_argument("--product", metavar="ID", help="only this product")
+    idx.add_argument("--status", choices=["ok", "skipped", "failed", "invalid"])
+    idx.add_argument("--limit", type=int, default=50, help="rows to print (default 50; 0: all)")
+    idx.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    _add_s3(idx)
+    return p
+
+
+def _add_s3(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help="S3-compatible endpoint (or set AWS_ENDPOINT_URL); credentials come "
+        "from the usual AWS_* variables",
+    )
+
+
+def _storage_options(args: argparse.Namespace) -> dict:
+    if getattr(args, "s3_endpoint", None):
+        return {"client_kwargs": {"endpoint_url": args.s3_endpoint}}
+    return {}
+
+
+def _prefect_defaults() -> None:
+    # Telemetry cannot reach its server offline and holds SQLite locks while it tries.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if sys.stdout.isatty():
+        # Progress bars show the work; keep Prefect's per-task lines for warnings.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _summary(manifest: dict, seconds: float) -> str:
+    c = manifest.get("counts", {})
+    lines = [
+        f"run {manifest['run_id']}  ({manifest.get('status', '?')}, renderer "
+        f"{manifest.get('renderer')}, {seconds:.1f} s)",
+        f"  {'planned':>8} {'ok':>8} {'skipped':>8} {'failed':>8} {'invalid':>8}",
+        f"  {manifest.get('planned', 0):>8} {c.get('ok', 0):>8} {c.get('skipped', 0):>8} "
+        f"{c.get('failed', 0):>8} {c.get('invalid', 0):>8}",
+    ]
+    if manifest.get("report_uri"):
+        lines.append(f"  report:        {manifest['report_uri']}")
+    if manifest.get("contact_sheet_uri"):
+        lines.append(f"  contact sheet: {manifest['contact_sheet_uri']}")
+    if c.get("failed"):
+        lines.append(
+            f"  {c['failed']} failed: vton rerun-failed --run-id {manifest['run_id']}"
+            f" --store {manifest.get('store')}"
+        )
+    return "\n".join(lines)
+
+
+def _run_flow(flow_fn, workers: int, store_url: str, storage_options: dict, params: dict) -> int:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    from flows.progress import progress_sink
+    from tasks import progress
+    from vton.runs import read_manifest
+    from vton.storage import Store
+
+    started = time.perf_counter()
+    with progress_sink() as sink:
+        progress.set_sink(sink)
+        try:
+            state = flow_fn.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))(
+                **params, return_state=True
+            )
+        finally:
+            progress.set_sink(None)
+    try:
+        manifest = read_manifest(Store(store_url, storage_options), params["run_id"])
+    except FileNotFoundError:
+        manifest = None
+    if manifest is not None:
+        print(_summary(manifest, time.perf_counter() - started))
+    if state.is_failed():
+        try:
+            state.result()
+        except Exception as exc:
+            print(f"vton: run failed: {exc}", file=sys.stderr)
+        return 1
+    return 1 if manifest and manifest.get("counts", {}).get("failed") else 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+    from vton.runs import new_run_id
+
+    try:
+        settings = RunSettings(
+            catalog=args.catalog, persons=args.persons, pairs=args.pairs, store=args.store,
+            storage_options=_storage_options(args), shard_size=args.shard_size,
+            renderer=args.renderer, masker=args.masker, output_format=args.output_format,
+            run_date=args.run_date, force=args.force, max_workers=args.workers,
+        )  # fmt: skip
+    except ValueError as exc:
+        print(f"vton run: {exc}", file=sys.stderr)
+        return 2
+    run_id = new_run_id()
+    print(f"run {run_id}: store {settings.store}")
+    params = {"settings": settings, "run_id": run_id}
+    return _run_flow(
+        nightly, settings.max_workers, settings.store, settings.storage_options, params
+    )
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from flows.rerun import rerun_failed
+
+    opts = _storage_options(args)
+    params = {"run_id": args.run_id, "store": args.store, "storage_options": opts}
+    return _run_flow(rerun_failed, args.workers, args.store, opts, params)
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    import pyarrow.compute as pc
+
+    from vton.index import read_index, read_latest
+    from vton.storage import Store
+
+    store = Store(args.store, _storage_options(args))
+    if args.run_id:
+        table = read_index(store, run_id=args.run_id, product_id=args.product)
+    else:
+        table = read_latest(store)
+        if args.product:
+            table = table.filter(pc.equal(table["product_id"], args.product))
+    if args.status:
+        table = table.filter(pc.equal(table["status"], args.status))
+    rows = table.to_pylist()
+    shown = rows if args.limit == 0 else rows[: args.limit]
+    if args.json:
+        for r in shown:
+            print(json.dumps(r, default=str))
+    else:
+        cols = ["run_date", "product_id", "person_id", "renderer", "status", "output_uri", "error"]
+        _print_table(cols, [[r.get(c) for c in cols] for r in shown])
+        if len(shown) < len(rows):
+            print(f"... {len(rows) - len(shown)} more (use --limit 0)")
+    return 0
+
+
+def _print_table(cols: Sequence[str], rows: Sequence[Sequence]) -> None:
+    text = [[("" if v is None else str(v)) for v in r] for r in rows]
+    widths = [max([len(c)] + [min(len(r[i]), 80) for r in text]) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
+    for r in text:
+        print("  ".join(v[:80].ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _prefect_defaults()
+    handlers = {"run": _cmd_run, "rerun-failed": _cmd_rerun, "index": _cmd_index}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The nightly try-on flow: ingest -> prepare garments and persons -> plan -> render shards
+-> publish index, manifest, contact sheet and report.
+
+The flow itself does no image work: every step is a task over a `vton` function. Failed
+and invalid items never stop it; a crashed shard is recorded (its pairs failed, so
+`vton rerun-failed` finds them) and then fails the flow run, so the scheduler sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.steps import prepare_items, render_shards
+from tasks.catalog import task_load_catalog, task_write_sample_catalog
+from tasks.runs import task_close_run, task_open_run, task_plan_run
+from vton.config import RunSettings
+from vton.plan import PlanContext
+from vton.render.registry import make_renderer, resolve_renderer_name
+from vton.render.shard import RunContext
+from vton.runs import new_run_id
+from vton.storage import Store
+
+__all__ = ["nightly", "ShardsCrashed"]
+
+
+class ShardsCrashed(RuntimeError):
+    """Some shard tasks failed after their retries; the run is recorded and re-runnable."""
+
+
+@flow(name="vton-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+def nightly(settings: RunSettings | None = None, run_id: str | None = None) -> dict:
+    """Render try-on images for every wanted (garment, person) pair of a catalog.
+
+    Returns the run's manifest (counts, shards, URIs of the report and contact sheet).
+    """
+    settings = settings or RunSettings()
+    logger = get_run_logger()
+    store = Store(settings.store, settings.storage_options)
+    run_id = run_id or new_run_id()
+    run_date = settings.run_date or dt.datetime.now(dt.timezone.utc).date()
+    renderer_name = resolve_renderer_name(settings.renderer)
+    renderer = make_renderer(renderer_name)  # a bad model configuration fails here, early
+    products_url, persons_url = settings.catalog, settings.persons
+    if products_url is None or persons_url is None:
+        sample_products, sample_persons = task_write_sample_catalog(store)
+        products_url = products_url or sample_products
+        persons_url = persons_url or sample_persons
+    catalog = task_load_catalog(products_url, persons_url, settings.pairs, settings.storage_options)
+    logger.info(
+        "run %s: %d products, %d persons, %d rejected rows",
+        run_id,
+        len(catalog.products),
+        len(catalog.persons),
+        len(catalog.rejected),
+    )
+    task_open_run(
+        store,
+        run_id,
+        run_date,
+        settings.model_dump(mode="json"),
+        renderer_name,
+        renderer.model_digest,
+        settings.masker,
+        catalog,
+    )
+    cloth, persons = prepare_items(store, settings, catalog.products, catalog.persons)
+    plan_ctx = PlanContext(
+        renderer_name,
+        renderer.model_digest,
+        settings.output_format,
+        settings.shard_size,
+        settings.force,
+    )
+    shards = task_plan_run(store, run_id, catalog, cloth, persons, plan_ctx)
+    ctx = RunContext(
+        run_id,
+        run_date,
+        renderer_name,
+        renderer.model_digest,
+        settings.output_format,
+        settings.masker,
+    )
+    errors, elapsed = render_shards(store, ctx, shards)
+    manifest = task_close_run(store, run_id, errors, elapsed)
+    logger.info(
+        "run %s: planned %d, %s; report %s",
+        run_id,
+        manifest["planned"],
+        manifest["counts"],
+        manifest.get("report_uri"),
+    )
+    if errors:
+        raise ShardsCrashed(
+            f"run {run_id}: {len(errors)} shard(s) crashed ({sorted(errors)}); their pairs are "
+            f"recorded as failed: vton rerun-failed --run-id {run_id}"
+        )
+    return manifest

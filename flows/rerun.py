@@ -1,0 +1,76 @@
+"""Re-run the failed and missing shards of an earlier run, with that run's settings.
+
+Only shards whose index file is missing, short, or has failed rows are rendered again,
+and within them only the pairs not already done; garments and persons whose preparation
+failed are prepared again first (their failure may have been transient). Only those
+shards' index files are replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, get_run_logger
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.nightly import ShardsCrashed
+from flows.steps import prepare_items, render_shards
+from tasks.runs import (
+    task_close_run,
+    task_items_to_prepare_again,
+    task_replan_pairs,
+    task_shards_to_rerun,
+)
+from vton.config import RunSettings
+from vton.plan import PlanContext
+from vton.render.registry import make_renderer
+from vton.render.shard import RunContext
+from vton.runs import read_manifest
+from vton.storage import Store
+
+__all__ = ["rerun_failed"]
+
+
+@flow(name="vton-rerun-failed", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+def rerun_failed(run_id: str, store: str, storage_options: dict | None = None) -> dict:
+    """Re-render the failed and missing shards of run `run_id`; returns its new manifest."""
+    logger = get_run_logger()
+    st = Store(store, storage_options)
+    manifest = read_manifest(st, run_id)
+    settings = RunSettings(**{**manifest["settings"], "storage_options": storage_options or {}})
+    shards = task_shards_to_rerun(st, run_id)
+    if not shards:
+        logger.info("run %s: nothing to re-run", run_id)
+        return task_close_run(st, run_id)
+    logger.info("run %s: re-running shards %s", run_id, shards)
+    renderer = make_renderer(manifest["renderer"])
+    if renderer.model_digest != manifest["model_digest"]:
+        raise RuntimeError(
+            f"run {run_id} was rendered by {manifest['renderer']} {manifest['model_digest']}, "
+            f"but that renderer is now {renderer.model_digest}: start a new run instead of "
+            "mixing renderers within one"
+        )
+    sub = task_items_to_prepare_again(st, run_id, shards)
+    if sub is not None:
+        cloth, people = prepare_items(st, settings, sub.products, sub.persons)
+        plan_ctx = PlanContext(
+            manifest["renderer"],
+            manifest["model_digest"],
+            settings.output_format,
+            settings.shard_size,
+            settings.force,
+        )
+        task_replan_pairs(st, run_id, sub, cloth, people, plan_ctx)
+    ctx = RunContext(
+        run_id,
+        dt.date.fromisoformat(manifest["run_date"]),
+        manifest["renderer"],
+        manifest["model_digest"],
+        settings.output_format,
+        manifest["masker"],
+    )
+    errors, elapsed = render_shards(st, ctx, shards)
+    result = task_close_run(st, run_id, errors, elapsed)
+    if errors:
+        raise ShardsCrashed(f"run {run_id}: shard(s) {sorted(errors)} crashed again")
+    return result

@@ -1,0 +1,73 @@
+"""Garment and person preparation tasks: one task per chunk of items, never per item
+(thousands of tiny tasks cost Prefect more than the work)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from tasks import progress
+from vton.cloth.masking import make_masker
+from vton.cloth.prep import prepare_cloth
+from vton.person.pose import MediaPipePoseEstimator
+from vton.person.prep import prepare_person
+from vton.schemas import PersonRow, PreparedItem, ProductRow
+from vton.storage import Store
+
+__all__ = ["task_prepare_cloth", "task_prepare_person"]
+
+_estimator = MediaPipePoseEstimator()  # holds one graph per thread; cheap until first use
+
+
+def _log_problems(items: Sequence[PreparedItem]) -> None:
+    logger = get_run_logger()
+    for item in items:
+        if item.status != "ok":
+            logger.warning("%s %s %s: %s", item.kind, item.item_id, item.status, item.error)
+
+
+@task(name="prepare-cloth", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def task_prepare_cloth(
+    store: Store,
+    products: Sequence[ProductRow],
+    masker: str,
+    max_pixels: int,
+    storage_options: Mapping[str, Any],
+) -> list[PreparedItem]:
+    m = make_masker(masker)
+    out = []
+    for p in products:
+        out.append(
+            prepare_cloth(store, p, m, max_pixels=max_pixels, storage_options=storage_options)
+        )
+        progress.advance("garments")
+    _log_problems(out)
+    return out
+
+
+@task(name="prepare-person", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def task_prepare_person(
+    store: Store,
+    persons: Sequence[PersonRow],
+    max_side: int,
+    max_pixels: int,
+    storage_options: Mapping[str, Any],
+) -> list[PreparedItem]:
+    out = []
+    for p in persons:
+        out.append(
+            prepare_person(
+                store,
+                p,
+                _estimator,
+                max_side=max_side,
+                max_pixels=max_pixels,
+                storage_options=storage_options,
+            )
+        )
+        progress.advance("persons")
+    _log_problems(out)
+    return out

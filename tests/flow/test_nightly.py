@@ -1,0 +1,164 @@
+"""The nightly flow end to end on a temporary local store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.nightly import nightly
+from flows.rerun import rerun_failed
+from tests.conftest import blank_photo, write_csv
+from tests.flow.helpers import DAY, check_run, settings_for
+from vton.index import read_index, read_latest
+from vton.runs import read_manifest
+from vton.storage import Store
+
+
+def test_run_publishes_images_index_and_report_then_skips_everything(small_catalog, tmp_path):
+    store_url = str(tmp_path / "store")
+    store = Store(store_url)
+    m1 = nightly(settings_for(small_catalog, store_url, shard_size=2))
+    assert m1["planned"] == 3 and m1["counts"]["ok"] == 3
+    assert check_run(store, m1["run_id"], 3)["ok"] == 3
+    assert len(m1["shards"]) == 2
+    assert store.exists(f"runs/{m1['run_id']}/contact-sheet.png")
+    report = store.read_text(f"runs/{m1['run_id']}/report.html")
+    assert "contact-sheet.png" in report and m1["run_id"] in report
+    assert read_latest(store).num_rows == 3
+    images = store.list_keys("tryon/basic")
+    assert len([k for k in images if k.endswith(".jpg")]) == 3
+
+    m2 = nightly(settings_for(small_catalog, store_url, shard_size=2))
+    assert m2["counts"] == {"ok": 0, "skipped": 3, "failed": 0, "invalid": 0}
+    skipped = read_index(store, run_id=m2["run_id"]).to_pylist()
+    assert all(r["error"].startswith("up to date") and r["output_uri"] for r in skipped)
+    # The second run of the night replaced the first one's shard files.
+    assert read_index(store, run_date=DAY, run_id=m1["run_id"]).num_rows == 0
+
+
+def test_bad_inputs_are_recorded_and_the_run_goes_on(small_catalog, tmp_path):
+    cat = small_catalog["dir"]
+    good = (cat / "people" / "astronaut.jpg").read_bytes()
+    (cat / "img" / "corrupt.png").write_bytes(good[: len(good) // 3])  # truncated download
+    blank_photo(cat / "people" / "nobody.jpg")
+    products = [
+        {"product_id": "tee-navy", "image": "img/tee-navy.png", "category": "top"},
+        {"product_id": "corrupt", "image": "img/corrupt.png", "category": "top"},
+        {"product_id": "gone", "image": "img/does-not-exist.png", "category": "top"},
+        {"product_id": "../escape", "image": "img/tee-navy.png", "category": "top"},
+    ]
+    write_csv(cat / "products.csv", products)
+    write_csv(
+        cat / "persons.csv",
+        [
+            {"person_id": "astro", "image": "people/astronaut.jpg"},
+            {"person_id": "nobody", "image": "people/nobody.jpg"},
+        ],
+    )
+    store = Store(str(tmp_path / "store"))
+    m = nightly(settings_for(small_catalog, store.url))
+    assert m["planned"] == 8
+    counts = check_run(store, m["run_id"], 8)
+    assert counts == {"ok": 1, "skipped": 0, "failed": 2, "invalid": 5}
+    rows = {
+        (r["product_id"], r["person_id"]): r
+        for r in read_index(store, run_id=m["run_id"]).to_pylist()
+    }
+    assert "corrupt or truncated image" in rows[("corrupt", "astro")]["error"]
+    assert rows[("corrupt", "astro")]["status"] == "invalid"
+    assert "cannot read" in rows[("gone", "astro")]["error"]
+    assert rows[("gone", "astro")]["status"] == "failed"
+    assert "no person detected" in rows[("tee-navy", "nobody")]["error"]
+    assert "not a safe path component" in rows[("../escape", "astro")]["error"]
+    report = store.read_text(f"runs/{m['run_id']}/report.html")
+    assert "no person detected" in report
+
+
+def test_failed_pairs_are_completed_by_rerun_failed(small_catalog, tmp_path):
+    image = small_catalog["dir"] / "img" / "tee-navy.png"
+    hidden = image.with_suffix(".bak")
+    image.rename(hidden)  # the image is unreachable tonight
+    store = Store(str(tmp_path / "store"))
+    m = nightly(settings_for(small_catalog, store.url, shard_size=1))
+    assert m["counts"]["failed"] == 1 and m["counts"]["ok"] == 2
+    before = {k: store.fs.modified(store.path(k)) for k in store.list_keys("index/tryon")}
+
+    hidden.rename(image)  # fixed by morning
+    m2 = rerun_failed(m["run_id"], store.url)
+    assert m2["run_id"] == m["run_id"]
+    assert m2["counts"] == {"ok": 3, "skipped": 0, "failed": 0, "invalid": 0}
+    check_run(store, m["run_id"], 3)
+    after = {k: store.fs.modified(store.path(k)) for k in store.list_keys("index/tryon")}
+    changed = [k for k in after if after[k] != before[k]]
+    assert len(changed) == 1  # only the failed shard's index file was replaced
+    assert rerun_failed(m["run_id"], store.url)["counts"]["ok"] == 3  # nothing left to do
+
+
+def test_killed_run_leaves_no_partial_files_and_rerun_completes_it(
+    small_catalog, tmp_path, prefect_api
+):
+    store = Store(str(tmp_path / "store"))
+    settings = settings_for(
+        small_catalog, store.url, shard_size=2, renderer="slow", max_workers=1, output_format="png"
+    )
+    run_id = "20261124T010000Z-killed"
+    script = (
+        "import sys, tests.flow.helpers\n"
+        "from flows.nightly import nightly\nfrom vton.config import RunSettings\n"
+        f"nightly(RunSettings.model_validate_json({settings.model_dump_json()!r}), "
+        f"run_id={run_id!r})\n"
+    )
+    env = {**os.environ, "PREFECT_API_URL": prefect_api, "VTON_TEST_RENDER_DELAY": "1.5"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=Path.cwd(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not store.list_keys("tryon/slow"):
+            assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
+            time.sleep(0.05)
+        assert store.list_keys("tryon/slow"), "the run never started rendering"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert read_manifest(store, run_id)["status"] == "running"
+    # Whatever was written is whole: every image decodes, and no index file is torn.
+    for key in store.list_keys("tryon"):
+        from vton.imageio import decode_image
+
+        decode_image(store.read_bytes(key), key)
+    m = rerun_failed(run_id, store.url)
+    assert m["status"] == "complete"
+    assert check_run(store, run_id, 3)["ok"] == 3
+    assert not any(store.list_keys(".tmp"))
+
+
+def test_sample_catalog_default_run(tmp_path):
+    from vton.config import RunSettings
+
+    m = nightly(RunSettings(store=str(tmp_path / "store"), shard_size=4))
+    assert m["counts"]["ok"] == m["planned"] >= 10
+    assert (
+        json.loads(Store(str(tmp_path / "store")).read_text(f"runs/{m['run_id']}/manifest.json"))[
+            "status"
+        ]
+        == "complete"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_store_leak(tmp_path):
+    yield
+    shutil.rmtree(tmp_path / "store", ignore_errors=True)

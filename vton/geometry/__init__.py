@@ -1,0 +1,1 @@
+"""Geometry shared by renderers: thin-plate splines."""

@@ -1,0 +1,1 @@
+"""Renderers: turn a prepared garment and a prepared person into a try-on image."""

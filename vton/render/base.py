@@ -1,0 +1,58 @@
+"""The renderer interface every try-on method plugs into.
+
+A renderer is pure compute: it gets loaded assets (numpy arrays) and returns arrays. The
+shard runner (`vton.render.shard`) does the I/O around it, batching, skip checks and the
+index, so a new method (physical, CP-VTON, CP-VTON+) only implements `render_batch`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vton.cloth.prep import ClothAsset
+from vton.person.prep import PersonAsset
+
+__all__ = ["RenderRequest", "RenderOutput", "Renderer"]
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    pair_id: str
+    cloth: ClothAsset
+    person: PersonAsset
+
+
+@dataclass(frozen=True)
+class RenderOutput:
+    """tryon: (H, W, 3) uint8 RGB at the person image's size; warped_cloth: (H, W, 3)
+    uint8, the garment warped onto the body; composition_mask: (H, W) uint8 0..255, where
+    the warped garment was blended in. `notes` are non-fatal observations for the index."""
+
+    tryon: np.ndarray
+    warped_cloth: np.ndarray
+    composition_mask: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+class Renderer(ABC):
+    """A try-on method. Subclasses set `name` and implement `render_batch`."""
+
+    #: Stable name: part of output paths and of every index row.
+    name: str = ""
+    #: Pairs per `render_batch` call (networks batch; weight-free methods need not).
+    batch_size: int = 1
+
+    @property
+    @abstractmethod
+    def model_digest(self) -> str:
+        """Digest of everything that makes this renderer's output what it is (weights,
+        code version, parameters); part of each pair's input digest."""
+
+    @abstractmethod
+    def render_batch(self, requests: Sequence[RenderRequest]) -> list[RenderOutput | Exception]:
+        """Render each request; a pair that cannot be rendered gets its exception in place
+        of an output, and the others are still returned."""
