@@ -44,9 +44,16 @@ def test_run_publishes_images_index_and_report_then_skips_everything(small_catal
     assert read_index(store, run_date=DAY, run_id=m1["run_id"]).num_rows == 0
 
 
-def test_bad_inputs_are_recorded_and_the_run_goes_on(small_catalog, tmp_path):
-    cat = small_catalog["dir"]
-    good = (cat / "people" / "astronaut.jpg").read_bytes()
+@pytest.fixture(scope="module")
+def bad_input_run(tmp_path_factory):
+    """One run over a catalog with every kind of bad input; the tests below read it."""
+    from tests.conftest import PERSONS_DIR, garment_spec, write_garment
+
+    cat = tmp_path_factory.mktemp("bad")
+    write_garment(cat / "img" / "tee-navy.png", garment_spec("tee-navy"))
+    (cat / "people").mkdir()
+    good = (PERSONS_DIR / "astronaut.jpg").read_bytes()
+    (cat / "people" / "astronaut.jpg").write_bytes(good)
     (cat / "img" / "corrupt.png").write_bytes(good[: len(good) // 3])  # truncated download
     blank_photo(cat / "people" / "nobody.jpg")
     products = [
@@ -63,23 +70,50 @@ def test_bad_inputs_are_recorded_and_the_run_goes_on(small_catalog, tmp_path):
             {"person_id": "nobody", "image": "people/nobody.jpg"},
         ],
     )
-    store = Store(str(tmp_path / "store"))
-    m = nightly(settings_for(small_catalog, store.url))
-    assert m["planned"] == 8
-    counts = check_run(store, m["run_id"], 8)
-    assert counts == {"ok": 1, "skipped": 0, "failed": 2, "invalid": 5}
+    store = Store(str(cat / "store"))
+    m = nightly(
+        settings_for({"products": cat / "products.csv", "persons": cat / "persons.csv"}, store.url)
+    )
     rows = {
         (r["product_id"], r["person_id"]): r
         for r in read_index(store, run_id=m["run_id"]).to_pylist()
     }
-    assert "corrupt or truncated image" in rows[("corrupt", "astro")]["error"]
-    assert rows[("corrupt", "astro")]["status"] == "invalid"
-    assert "cannot read" in rows[("gone", "astro")]["error"]
-    assert rows[("gone", "astro")]["status"] == "failed"
-    assert "no person detected" in rows[("tee-navy", "nobody")]["error"]
-    assert "not a safe path component" in rows[("../escape", "astro")]["error"]
+    return store, m, rows
+
+
+def test_bad_inputs_are_counted_and_the_run_goes_on(bad_input_run):
+    store, m, rows = bad_input_run
+    assert m["planned"] == 8
+    counts = check_run(store, m["run_id"], 8)
+    # 3 valid products x 2 persons + the unsafe row against both persons
+    assert counts == {"ok": 1, "skipped": 0, "failed": 2, "invalid": 5}
+    assert rows[("tee-navy", "astro")]["status"] == "ok"
     report = store.read_text(f"runs/{m['run_id']}/report.html")
-    assert "no person detected" in report
+    assert "no person detected" in report and "corrupt or truncated image" in report
+
+
+def test_corrupt_image_is_invalid_with_reason(bad_input_run):
+    row = bad_input_run[2][("corrupt", "astro")]
+    assert row["status"] == "invalid"
+    assert row["error"].startswith("product corrupt: corrupt or truncated image")
+
+
+def test_unreadable_path_is_failed_with_reason(bad_input_run):
+    row = bad_input_run[2][("gone", "astro")]
+    assert row["status"] == "failed"
+    assert "product gone: cannot read" in row["error"] and "does-not-exist.png" in row["error"]
+
+
+def test_person_without_pose_is_invalid_with_reason(bad_input_run):
+    row = bad_input_run[2][("tee-navy", "nobody")]
+    assert row["status"] == "invalid"
+    assert row["error"] == "person nobody: no person detected in the photo"
+
+
+def test_unsafe_id_is_invalid_with_reason(bad_input_run):
+    row = bad_input_run[2][("../escape", "astro")]
+    assert row["status"] == "invalid" and "not a safe path component" in row["error"]
+    assert row["output_uri"] is None
 
 
 def test_failed_pairs_are_completed_by_rerun_failed(small_catalog, tmp_path):
