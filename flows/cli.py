@@ -107,7 +107,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     rerun.add_argument("--run-id", required=True, metavar="R")
     rerun.add_argument("--store", metavar="URL", default=DEFAULT_STORE)
-    rerun.add_argument("--workers", type=int, default=2, metavar="N")
     _add_s3(rerun)
 
     idx = sub.add_parser(
@@ -170,9 +169,7 @@ def _summary(manifest: dict, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def _run_flow(flow_fn, workers: int, store_url: str, storage_options: dict, params: dict) -> int:
-    from prefect.task_runners import ThreadPoolTaskRunner
-
+def _run_flow(flow_fn, store_url: str, storage_options: dict, params: dict) -> int:
     from flows.progress import progress_sink
     from tasks import progress
     from vton.runs import read_manifest
@@ -182,9 +179,7 @@ def _run_flow(flow_fn, workers: int, store_url: str, storage_options: dict, para
     with progress_sink() as sink:
         progress.set_sink(sink)
         try:
-            state = flow_fn.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))(
-                **params, return_state=True
-            )
+            state = flow_fn(**params, return_state=True)
         finally:
             progress.set_sink(None)
     try:
@@ -219,9 +214,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     print(f"run {run_id}: store {settings.store}")
     params = {"settings": settings, "run_id": run_id}
-    return _run_flow(
-        nightly, settings.max_workers, settings.store, settings.storage_options, params
-    )
+    return _run_flow(nightly, settings.store, settings.storage_options, params)
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
@@ -229,7 +222,7 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 
     opts = _storage_options(args)
     params = {"run_id": args.run_id, "store": args.store, "storage_options": opts}
-    return _run_flow(rerun_failed, args.workers, args.store, opts, params)
+    return _run_flow(rerun_failed, args.store, opts, params)
 
 
 def _cmd_index(args: argparse.Namespace) -> int:

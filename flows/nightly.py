@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, get_run_logger
-from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.runners import make_task_runner
 from flows.steps import prepare_items, render_shards
 from tasks.catalog import task_load_catalog, task_write_sample_catalog
 from tasks.runs import task_close_run, task_open_run, task_plan_run
@@ -23,20 +23,35 @@ from vton.render.shard import RunContext
 from vton.runs import new_run_id
 from vton.storage import Store
 
-__all__ = ["nightly", "ShardsCrashed"]
+__all__ = ["ShardsCrashed", "nightly", "nightly_run"]
 
 
 class ShardsCrashed(RuntimeError):
     """Some shard tasks failed after their retries; the run is recorded and re-runnable."""
 
 
-@flow(name="vton-nightly", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
-def nightly(settings: RunSettings | None = None, run_id: str | None = None) -> dict:
+@flow(name="vton-nightly", log_prints=True)
+def nightly(
+    settings: RunSettings | None = None,
+    run_id: str | None = None,
+    run_date: dt.date | None = None,
+) -> dict:
     """Render try-on images for every wanted (garment, person) pair of a catalog.
 
-    Returns the run's manifest (counts, shards, URIs of the report and contact sheet).
+    `run_date` overrides `settings.run_date` (a backfill of one night). The task runner
+    (threads or Dask) comes from the settings; the work runs as the `vton-nightly-run`
+    subflow on it. Returns the run's manifest (counts, shards, report and contact sheet).
     """
     settings = settings or RunSettings()
+    if run_date is not None:
+        settings = settings.model_copy(update={"run_date": run_date})
+    body = nightly_run.with_options(task_runner=make_task_runner(settings))
+    return body(settings, run_id)
+
+
+@flow(name="vton-nightly-run", log_prints=True)
+def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
+    """The nightly run's body, on whatever task runner `nightly` gave it."""
     logger = get_run_logger()
     store = Store(settings.store, settings.storage_options)
     run_id = run_id or new_run_id()
@@ -60,7 +75,7 @@ def nightly(settings: RunSettings | None = None, run_id: str | None = None) -> d
         store,
         run_id,
         run_date,
-        settings.model_dump(mode="json"),
+        settings.model_dump(mode="json", exclude={"storage_options"}),
         renderer_name,
         renderer.model_digest,
         settings.masker,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, get_run_logger
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.nightly import ShardsCrashed
+from flows.runners import make_task_runner
 from flows.steps import prepare_items, render_shards
 from tasks.runs import (
     task_close_run,
@@ -31,13 +31,26 @@ from vton.storage import Store
 __all__ = ["rerun_failed"]
 
 
-@flow(name="vton-rerun-failed", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+@flow(name="vton-rerun-failed", log_prints=True)
 def rerun_failed(run_id: str, store: str, storage_options: dict | None = None) -> dict:
-    """Re-render the failed and missing shards of run `run_id`; returns its new manifest."""
+    """Re-render the failed and missing shards of run `run_id`; returns its new manifest.
+
+    The run's own settings (from its manifest) are used, with this call's storage options
+    (credentials are never saved in a manifest).
+    """
+    manifest = read_manifest(Store(store, storage_options), run_id)
+    settings = RunSettings(
+        **{**manifest["settings"], "store": store, "storage_options": storage_options or {}}
+    )
+    body = rerun_run.with_options(task_runner=make_task_runner(settings))
+    return body(run_id, settings, manifest)
+
+
+@flow(name="vton-rerun-failed-run", log_prints=True)
+def rerun_run(run_id: str, settings: RunSettings, manifest: dict) -> dict:
+    """The re-run's body, on whatever task runner `rerun_failed` gave it."""
     logger = get_run_logger()
-    st = Store(store, storage_options)
-    manifest = read_manifest(st, run_id)
-    settings = RunSettings(**{**manifest["settings"], "storage_options": storage_options or {}})
+    st = Store(settings.store, settings.storage_options)
     shards = task_shards_to_rerun(st, run_id)
     if not shards:
         logger.info("run %s: nothing to re-run", run_id)

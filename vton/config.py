@@ -63,7 +63,24 @@ class RunSettings(BaseModel):
     """Render every pair even when an up-to-date output exists."""
 
     max_workers: int = Field(default=2, ge=1, le=256)
-    """Threads of the local task runner (shards and prep chunks in parallel)."""
+    """Parallel tasks: threads of the local runner, or workers of a Dask cluster that the run
+    starts itself."""
+
+    task_runner: Literal["threads", "dask"] = "threads"
+    """Where tasks run: threads of this process, or a Dask cluster (`dask_address`)."""
+
+    dask_address: str | None = None
+    """Scheduler address of an existing Dask cluster (tcp://host:8786). None with
+    `task_runner="dask"` starts a local cluster of `max_workers` worker processes."""
+
+    gpu_resource: bool = False
+    """Render tasks ask Dask for `resources={"GPU": 1}`, so each GPU renders one shard at a
+    time. Start GPU workers with `--resources GPU=<gpus>`; a local cluster started by the
+    run declares one GPU per worker."""
+
+    gpu_slots: int = Field(default=0, ge=0, le=64)
+    """Shards rendered at once per process when the renderer uses a GPU (0: one per visible
+    GPU). Keeps threads of one host from oversubscribing its GPUs."""
 
     max_image_pixels: int = Field(default=64_000_000, ge=1)
     """Input images with more pixels are refused (decompression-bomb guard)."""
