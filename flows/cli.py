@@ -97,6 +97,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--force", action="store_true", help="render every pair, even those already up to date"
     )
+    run.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        nargs="?",
+        const="local",
+        help="run tasks on a Dask cluster: its scheduler address, or no value "
+        "for a local cluster of --workers processes",
+    )
+    run.add_argument(
+        "--gpu-resource",
+        action="store_true",
+        help="render tasks ask Dask workers for a GPU resource (start GPU "
+        "workers with --resources GPU=<n>)",
+    )
     _add_s3(run)
 
     rerun = sub.add_parser(
@@ -207,6 +221,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             storage_options=_storage_options(args), shard_size=args.shard_size,
             renderer=args.renderer, masker=args.masker, output_format=args.output_format,
             run_date=args.run_date, force=args.force, max_workers=args.workers,
+            task_runner="dask" if args.dask else "threads",
+            dask_address=None if args.dask in (None, "local") else args.dask,
+            gpu_resource=args.gpu_resource,
         )  # fmt: skip
     except ValueError as exc:
         print(f"vton run: {exc}", file=sys.stderr)

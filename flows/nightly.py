@@ -98,7 +98,7 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
         settings.output_format,
         settings.masker,
     )
-    errors, elapsed = render_shards(store, ctx, shards)
+    errors, elapsed = render_shards(store, ctx, shards, settings)
     manifest = task_close_run(store, run_id, errors, elapsed)
     logger.info(
         "run %s: planned %d, %s; report %s",

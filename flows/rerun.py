@@ -82,7 +82,7 @@ def rerun_run(run_id: str, settings: RunSettings, manifest: dict) -> dict:
         settings.output_format,
         manifest["masker"],
     )
-    errors, elapsed = render_shards(st, ctx, shards)
+    errors, elapsed = render_shards(st, ctx, shards, settings)
     result = task_close_run(st, run_id, errors, elapsed)
     if errors:
         raise ShardsCrashed(f"run {run_id}: shard(s) {sorted(errors)} crashed again")

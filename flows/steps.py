@@ -4,8 +4,10 @@ bookkeeping."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
+import dask
 from prefect.futures import PrefectFuture, wait
 
 from tasks import progress
@@ -77,10 +79,21 @@ def _collect(futs: list[tuple[Sequence, PrefectFuture]], kind: str, id_of) -> di
 
 
 def render_shards(
-    store: Store, ctx: RunContext, shards: Sequence[int]
+    store: Store, ctx: RunContext, shards: Sequence[int], settings: RunSettings
 ) -> tuple[dict[int, str], dict[int, float]]:
-    """Render shards in parallel; returns (crashed shard -> error, shard -> seconds)."""
-    futs = {s: task_render_shard.submit(store, ctx, s) for s in shards}
+    """Render shards in parallel; returns (crashed shard -> error, shard -> seconds).
+
+    On Dask with `gpu_resource`, each render task asks for one `GPU` worker resource, so a
+    worker renders as many shards at once as it has GPUs; prep tasks ask for nothing and
+    spread over every worker.
+    """
+    annotate = (
+        dask.annotate(resources={"GPU": 1})
+        if settings.task_runner == "dask" and settings.gpu_resource
+        else contextlib.nullcontext()
+    )
+    with annotate:
+        futs = {s: task_render_shard.submit(store, ctx, s, settings.gpu_slots) for s in shards}
     wait(list(futs.values()))
     errors: dict[int, str] = {}
     elapsed: dict[int, float] = {}

@@ -17,7 +17,12 @@ from vton.person.prep import prepare_person
 from vton.schemas import PersonRow, PreparedItem, ProductRow
 from vton.storage import Store
 
-__all__ = ["task_prepare_cloth", "task_prepare_person"]
+__all__ = [
+    "prepare_cloth_items",
+    "prepare_person_items",
+    "task_prepare_cloth",
+    "task_prepare_person",
+]
 
 _estimator = MediaPipePoseEstimator()  # holds one graph per thread; cheap until first use
 
@@ -29,8 +34,7 @@ def _log_problems(items: Sequence[PreparedItem]) -> None:
             logger.warning("%s %s %s: %s", item.kind, item.item_id, item.status, item.error)
 
 
-@task(name="prepare-cloth", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def task_prepare_cloth(
+def prepare_cloth_items(
     store: Store,
     products: Sequence[ProductRow],
     masker: str,
@@ -48,8 +52,7 @@ def task_prepare_cloth(
     return out
 
 
-@task(name="prepare-person", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def task_prepare_person(
+def prepare_person_items(
     store: Store,
     persons: Sequence[PersonRow],
     max_side: int,
@@ -71,3 +74,14 @@ def task_prepare_person(
         progress.advance("persons")
     _log_problems(out)
     return out
+
+
+# The wrapped functions keep their own names so that Dask can pickle them by reference.
+task_prepare_cloth = task(
+    prepare_cloth_items, name="prepare-cloth", retries=1, retry_delay_seconds=5,
+    cache_policy=NO_CACHE,
+)  # fmt: skip
+task_prepare_person = task(
+    prepare_person_items, name="prepare-person", retries=1, retry_delay_seconds=5,
+    cache_policy=NO_CACHE,
+)  # fmt: skip

@@ -34,6 +34,9 @@ def s3_endpoint():
 
 @pytest.fixture
 def s3_options(s3_endpoint, monkeypatch):
+    """Options for s3fs, plus the same credentials in the environment for Dask workers."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     return {
@@ -83,3 +86,27 @@ def test_nightly_on_s3_with_catalog_on_s3(small_catalog, s3_options):
     # The first run's shards now belong to the second: re-running it would mix them up.
     with pytest.raises(RuntimeError, match="replaced by a later run"):
         rerun_failed(m["run_id"], "s3://shop/tryon", s3_options)
+
+
+def _bucket(s3_options, name):
+    boto3.client(
+        "s3",
+        endpoint_url=s3_options["client_kwargs"]["endpoint_url"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=name)
+
+
+@pytest.mark.slow
+def test_nightly_on_a_local_dask_cluster_with_gpu_resources(small_catalog, s3_options):
+    """Two worker processes, render tasks asking for a GPU resource, store on S3."""
+    _bucket(s3_options, "dask")
+    settings = RunSettings(
+        catalog=str(small_catalog["products"]), persons=str(small_catalog["persons"]),
+        store="s3://dask/tryon", storage_options=s3_options, shard_size=1,
+        task_runner="dask", max_workers=2, gpu_resource=True,
+    )  # fmt: skip
+    m = nightly(settings)
+    assert m["counts"]["ok"] == 3 and len(m["shards"]) == 3
+    check_run(Store("s3://dask/tryon", s3_options), m["run_id"], 3)

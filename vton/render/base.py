@@ -45,6 +45,8 @@ class Renderer(ABC):
     name: str = ""
     #: Pairs per `render_batch` call (networks batch; weight-free methods need not).
     batch_size: int = 1
+    #: Whether rendering occupies a GPU (the orchestration then limits shards per GPU).
+    uses_gpu: bool = False
 
     @property
     @abstractmethod
