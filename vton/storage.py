@@ -62,7 +62,12 @@ class Store:
             self.fs: fsspec.AbstractFileSystem = fsspec.filesystem("file")
             self.root = path
         else:
-            fs, root = fsspec.core.url_to_fs(url, **self.storage_options)
+            options = dict(self.storage_options)
+            if not url.startswith("memory://"):
+                # Other processes rewrite index files and manifests; a cached listing would
+                # hand out stale sizes and ETags (s3fs then refuses the read as expired).
+                options.setdefault("use_listings_cache", False)
+            fs, root = fsspec.core.url_to_fs(url, **options)
             self.fs = fs
             self.root = root.rstrip("/")
             self.url = url.rstrip("/")

@@ -54,3 +54,15 @@ def check_run(store: Store, run_id: str, planned: int) -> dict[str, int]:
         img = decode_image(store.read_bytes(key), key).rgb
         assert img.shape[:2] == (row["height"], row["width"])
     return counts
+
+
+def make_bucket(s3_options, name):
+    import boto3
+
+    boto3.client(
+        "s3",
+        endpoint_url=s3_options["client_kwargs"]["endpoint_url"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 import boto3
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
@@ -12,38 +10,11 @@ import s3fs
 
 from flows.nightly import nightly
 from flows.rerun import rerun_failed
-from tests.flow.helpers import check_run
+from tests.flow.helpers import check_run, make_bucket
 from vton.config import RunSettings
 from vton.storage import Store
 
 pytestmark = pytest.mark.s3
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_options(s3_endpoint, monkeypatch):
-    """Options for s3fs, plus the same credentials in the environment for Dask workers."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    return {
-        "key": "testing",
-        "secret": "testing",
-        "client_kwargs": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
-    }
 
 
 def test_nightly_on_s3_with_catalog_on_s3(small_catalog, s3_options):
@@ -88,20 +59,10 @@ def test_nightly_on_s3_with_catalog_on_s3(small_catalog, s3_options):
         rerun_failed(m["run_id"], "s3://shop/tryon", s3_options)
 
 
-def _bucket(s3_options, name):
-    boto3.client(
-        "s3",
-        endpoint_url=s3_options["client_kwargs"]["endpoint_url"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    ).create_bucket(Bucket=name)
-
-
 @pytest.mark.slow
 def test_nightly_on_a_local_dask_cluster_with_gpu_resources(small_catalog, s3_options):
     """Two worker processes, render tasks asking for a GPU resource, store on S3."""
-    _bucket(s3_options, "dask")
+    make_bucket(s3_options, "dask")
     settings = RunSettings(
         catalog=str(small_catalog["products"]), persons=str(small_catalog["persons"]),
         store="s3://dask/tryon", storage_options=s3_options, shard_size=1,
