@@ -27,11 +27,14 @@ __all__ = [
 _estimator = MediaPipePoseEstimator()  # holds one graph per thread; cheap until first use
 
 
-def _log_problems(items: Sequence[PreparedItem]) -> None:
+def _log_problems(items: Sequence[PreparedItem], shown: int = 10) -> None:
+    """Log the first problems of a chunk; the index and report hold all of them."""
     logger = get_run_logger()
-    for item in items:
-        if item.status != "ok":
-            logger.warning("%s %s %s: %s", item.kind, item.item_id, item.status, item.error)
+    bad = [item for item in items if item.status != "ok"]
+    for item in bad[:shown]:
+        logger.warning("%s %s %s: %s", item.kind, item.item_id, item.status, item.error)
+    if len(bad) > shown:
+        logger.warning("... and %d more %s items not prepared", len(bad) - shown, bad[0].kind)
 
 
 def prepare_cloth_items(

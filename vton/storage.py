@@ -2,7 +2,8 @@
 
 Every artifact the pipeline writes goes through `Store.write_bytes`, which never leaves a
 half-written file where a reader could see it: on a local disk it writes a temporary file
-under the store's `.tmp/` and renames it into place; on an object store it is a single PUT
+under the store's `.tmp/` and renames it into place (same filesystem, so the rename is
+atomic); on an object store it is a single PUT
 (s3fs turns large bodies into one multipart upload, which is also all-or-nothing). Keys are
 '/'-separated paths relative to the root, so the same code runs on `./vton-store`,
 `file:///data/vton`, `s3://bucket/prefix` and `memory://` in tests.
@@ -112,8 +113,9 @@ class Store:
             try:
                 with open(tmp, "wb") as fh:
                     fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                # Atomic against a killed process (rename replaces whole). No fsync: every
+                # artifact can be regenerated, and an fsync per image costs more than
+                # rendering it; a power cut at worst loses the newest files to a re-run.
                 os.replace(tmp, path)
             finally:
                 if os.path.exists(tmp):

@@ -30,11 +30,13 @@ class RenderRequest:
 class RenderOutput:
     """tryon: (H, W, 3) uint8 RGB at the person image's size; warped_cloth: (H, W, 3)
     uint8, the garment warped onto the body; composition_mask: (H, W) uint8 0..255, where
-    the warped garment was blended in. `notes` are non-fatal observations for the index."""
+    the warped garment was blended in (None when a method has no such intermediate: then
+    nothing is published for it and its URI in the index is null). `notes` are non-fatal
+    observations for the index."""
 
     tryon: np.ndarray
-    warped_cloth: np.ndarray
-    composition_mask: np.ndarray
+    warped_cloth: np.ndarray | None
+    composition_mask: np.ndarray | None
     notes: tuple[str, ...] = ()
 
 

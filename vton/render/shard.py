@@ -165,12 +165,15 @@ def _record_failure(row: dict, exc: BaseException) -> None:
 def _publish(store: Store, ctx: RunContext, row: dict, out: RenderOutput) -> None:
     """Write the pair's images (try-on last: its presence means the pair is complete)."""
     prod, pers = row["product_id"], row["person_id"]
-    warp_uri = store.write_bytes(
-        tryon_warp_key(ctx.renderer, prod, pers), encode_image(out.warped_cloth, "png")
-    )
-    mask_uri = store.write_bytes(
-        tryon_mask_key(ctx.renderer, prod, pers), encode_image(out.composition_mask, "png")
-    )
+    warp_uri = mask_uri = None
+    if out.warped_cloth is not None:
+        warp_uri = store.write_bytes(
+            tryon_warp_key(ctx.renderer, prod, pers), encode_image(out.warped_cloth, "png")
+        )
+    if out.composition_mask is not None:
+        mask_uri = store.write_bytes(
+            tryon_mask_key(ctx.renderer, prod, pers), encode_image(out.composition_mask, "png")
+        )
     output_uri = store.write_bytes(
         tryon_key(ctx.renderer, prod, pers, ctx.output_format),
         encode_image(out.tryon, ctx.output_format),
