@@ -175,6 +175,8 @@ def main() -> None:
                     f"peak RSS {rss_gib:.2f} GiB, ok {counts['ok']} skipped "
                     f"{counts['skipped']}"
                 )
+                phases = ", ".join(f"{k} {v:.1f}" for k, v in manifest.get("phases", {}).items())
+                print(f"{'':>10}  phases (s): {phases}")
                 if pairs >= 100_000 and label == "no change":
                     print(
                         f"   100k no-change re-run: {wall:.1f} s (target < 60 s: ratio "

@@ -9,6 +9,7 @@ and invalid items never stop it; a crashed shard is recorded (its pairs failed, 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from prefect import flow, get_run_logger
 
@@ -81,7 +82,9 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
         settings.masker,
         catalog,
     )
+    t_prep = time.perf_counter()
     cloth, persons = prepare_items(store, settings, catalog.products, catalog.persons)
+    t_plan = time.perf_counter()
     plan_ctx = PlanContext(
         renderer_name,
         renderer.model_digest,
@@ -98,8 +101,15 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
         settings.output_format,
         settings.masker,
     )
+    t_render = time.perf_counter()
     errors, elapsed = render_shards(store, ctx, shards, settings)
-    manifest = task_close_run(store, run_id, errors, elapsed)
+    t_close = time.perf_counter()
+    phases = {
+        "prep_s": t_plan - t_prep,
+        "plan_s": t_render - t_plan,
+        "render_s": t_close - t_render,
+    }
+    manifest = task_close_run(store, run_id, errors, elapsed, phases)
     logger.info(
         "run %s: planned %d, %s; report %s",
         run_id,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Mapping
 
@@ -138,8 +139,12 @@ def close_run(
     run_id: str,
     shard_errors: Mapping[int, str] | None = None,
     shard_elapsed: Mapping[int, float] | None = None,
+    phases: Mapping[str, float] | None = None,
 ) -> dict:
     """Reconcile and publish a run; returns the final manifest.
+
+    `phases` (seconds per stage, from the flow) is recorded for operators: where a night's
+    time went.
 
     `shard_errors` names shards whose task crashed; any shard without an index file of this
     run gets failed rows for all its pairs (with that error), so planned always equals
@@ -188,9 +193,13 @@ def close_run(
         shards=[shard_reports[s] for s in sorted(sizes)],
         vton_version=__version__,
     )
+    if phases:
+        manifest["phases"] = {**manifest.get("phases", {}), **phases}
+    t_close = time.perf_counter()
     dates = pa.array([run_date] * rows.num_rows, pa.date32())
     update_latest(store, rows.append_column("run_date", dates))
     _publish_report(store, manifest, plan, rows)
+    manifest.setdefault("phases", {})["close_s"] = time.perf_counter() - t_close
     write_manifest(store, manifest)
     return manifest
 
