@@ -10,7 +10,7 @@ from tests.conftest import blank_photo
 from vton.errors import InvalidInputError
 from vton.imageio import decode_image
 from vton.person.keypoints import from_openpose_json, to_openpose_json
-from vton.person.pose import MediaPipePoseEstimator
+from vton.person.pose import FaceBox, MediaPipePoseEstimator, person_crop
 from vton.person.prep import complete_torso
 
 ASTRONAUT = (resources.files("vton") / "sample_data" / "persons" / "astronaut.jpg").read_bytes()
@@ -50,11 +50,26 @@ def test_no_person_is_invalid(tmp_path):
         MediaPipePoseEstimator().estimate(rgb, "person empty")
 
 
-def test_openpose_json_round_trip_and_body25_refused():
+def test_openpose_json_round_trip_and_body25_converted():
     kp = np.arange(54, dtype=np.float32).reshape(18, 3)
     assert np.allclose(from_openpose_json(to_openpose_json(kp)), kp)
     legacy = json.dumps({"people": [{"pose_keypoints": list(range(54))}]})
     assert from_openpose_json(legacy).shape == (18, 3)
     body25 = json.dumps({"people": [{"pose_keypoints_2d": list(range(75))}]})
-    with pytest.raises(InvalidInputError, match="BODY_25"):
-        from_openpose_json(body25)
+    coco = from_openpose_json(body25)  # MidHip (BODY_25 index 8) and the feet are dropped
+    assert coco[8].tolist() == [27, 28, 29] and coco[17].tolist() == [54, 55, 56]
+    mpi = json.dumps({"people": [{"pose_keypoints_2d": list(range(45))}]})
+    with pytest.raises(InvalidInputError, match=r"COCO-18 .* or BODY_25"):
+        from_openpose_json(mpi)
+
+
+def test_person_crop_keeps_the_largest_face_and_no_other():
+    big = FaceBox(400, 100, 500, 220, 0.9)
+    left = FaceBox(100, 150, 150, 210, 0.9)
+    right = FaceBox(800, 140, 860, 210, 0.9)
+    x0, y0, x1, y1 = person_crop((big, left, right), 1000, 1200)
+    assert (x0, x1) == (287, 640)  # half-way to the neighbours' centres (125, 450, 830)
+    assert (y0, y1) == (0, 1000)  # 1.5 face heights above the face: clipped at the top
+    assert x0 <= big.x0 and big.x1 <= x1
+    alone = person_crop((big,), 1000, 1200)
+    assert alone == (50, 0, 850, 1000)  # 4 face widths each side, 1.5 heights above

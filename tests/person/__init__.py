@@ -1,0 +1,1 @@
+"""Tests of the person stage: parsing, representation, VITON layout in and out."""
