@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--masker", default="classical", help="cloth masker (default: classical)")
     run.add_argument(
+        "--human-parser",
+        metavar="PATH",
+        help="LIP/ATR human parser exported to ONNX (default: estimate from "
+        "MediaPipe's bundled models)",
+    )
+    run.add_argument(
         "--format",
         dest="output_format",
         default="jpg",
@@ -122,6 +128,21 @@ def _parser() -> argparse.ArgumentParser:
     rerun.add_argument("--run-id", required=True, metavar="R")
     rerun.add_argument("--store", metavar="URL", default=DEFAULT_STORE)
     _add_s3(rerun)
+
+    exp = sub.add_parser(
+        "export-viton",
+        help="write a run's inputs in the VITON dataset layout",
+        description="Write image/, cloth/, cloth-mask/, image-parse/, pose/ and "
+        "test_pairs.txt from the store's assets, so the reference CP-VTON code and this "
+        "pipeline run on the same data.",
+    )
+    exp.add_argument("--store", metavar="URL", default=DEFAULT_STORE)
+    exp.add_argument("--out", metavar="DIR", required=True)
+    exp.add_argument(
+        "--run-id", metavar="R", help="the run whose pairs to export (default: the newest)"
+    )
+    exp.add_argument("--datamode", default="test", choices=["train", "test"])
+    _add_s3(exp)
 
     idx = sub.add_parser(
         "index",
@@ -220,6 +241,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             catalog=args.catalog, persons=args.persons, pairs=args.pairs, store=args.store,
             storage_options=_storage_options(args), shard_size=args.shard_size,
             renderer=args.renderer, masker=args.masker, output_format=args.output_format,
+            human_parser=args.human_parser,
             run_date=args.run_date, force=args.force, max_workers=args.workers,
             task_runner="dask" if args.dask else "threads",
             dask_address=None if args.dask in (None, "local") else args.dask,
@@ -240,6 +262,23 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     opts = _storage_options(args)
     params = {"run_id": args.run_id, "store": args.store, "storage_options": opts}
     return _run_flow(rerun_failed, args.store, opts, params)
+
+
+def _cmd_export_viton(args: argparse.Namespace) -> int:
+    from vton.person.viton import export_viton
+    from vton.storage import Store
+
+    opts = _storage_options(args)
+    result = export_viton(
+        Store(args.store, opts), args.out, args.run_id, datamode=args.datamode, storage_options=opts
+    )
+    print(
+        f"run {result.run_id}: {result.pairs} pairs, {result.persons} persons, "
+        f"{result.garments} garments -> {result.out} ({result.pairs_file})"
+    )
+    for item in result.left_out:
+        print(f"  left out: {item}")
+    return 0
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -281,7 +320,12 @@ def _print_table(cols: Sequence[str], rows: Sequence[Sequence]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _prefect_defaults()
-    handlers = {"run": _cmd_run, "rerun-failed": _cmd_rerun, "index": _cmd_index}
+    handlers = {
+        "run": _cmd_run,
+        "rerun-failed": _cmd_rerun,
+        "index": _cmd_index,
+        "export-viton": _cmd_export_viton,
+    }
     return handlers[args.command](args)
 
 

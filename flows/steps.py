@@ -53,7 +53,12 @@ def prepare_items(
         (
             chunk,
             task_prepare_person.submit(
-                store, list(chunk), settings.max_person_side, settings.max_image_pixels, opts
+                store,
+                list(chunk),
+                settings.max_person_side,
+                settings.max_image_pixels,
+                opts,
+                settings.human_parser,
             ),
         )
         for chunk in _chunks(persons, settings.prep_chunk_size)

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks import progress
 from vton.cloth.masking import make_masker
 from vton.cloth.prep import prepare_cloth
+from vton.person.parsing import make_parser
 from vton.person.pose import MediaPipePoseEstimator
 from vton.person.prep import prepare_person
 from vton.schemas import PersonRow, PreparedItem, ProductRow
@@ -61,7 +62,9 @@ def prepare_person_items(
     max_side: int,
     max_pixels: int,
     storage_options: Mapping[str, Any],
+    human_parser: str | None = None,
 ) -> list[PreparedItem]:
+    parser = make_parser(human_parser)  # an ONNX model loads once per chunk, not per person
     out = []
     for p in persons:
         out.append(
@@ -72,6 +75,7 @@ def prepare_person_items(
                 max_side=max_side,
                 max_pixels=max_pixels,
                 storage_options=storage_options,
+                parser=parser,
             )
         )
         progress.advance("persons")

@@ -53,6 +53,10 @@ class RunSettings(BaseModel):
     masker: str = "classical"
     """Cloth masker back-end."""
 
+    human_parser: str | None = None
+    """Path of a LIP/ATR human parser exported to ONNX; None uses the estimate from
+    MediaPipe's bundled models (see `vton.person.parsing`)."""
+
     output_format: Literal["jpg", "png", "webp"] = "jpg"
     """Encoding of published try-on images."""
 

@@ -51,7 +51,9 @@ class ProductRow:
 
 @dataclass(frozen=True)
 class PersonRow:
-    """One model photo. `pose` optionally points at a precomputed OpenPose JSON file."""
+    """One model photo. `pose` optionally points at a precomputed OpenPose JSON file
+    (COCO-18, or BODY_25 which is converted), `parse` at a LIP label PNG (palette or
+    grayscale ids); given, they replace the estimates."""
 
     person_id: str
     image: str

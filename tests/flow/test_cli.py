@@ -48,6 +48,14 @@ def test_run_then_index_then_rerun(small_catalog, tmp_path, capsys):
     assert main(["index", "--store", store, "--run-id", run_id]) == 0
     assert capsys.readouterr().out.count(" ok ") == 3
 
+    out_dir = tmp_path / "viton"
+    assert main(["export-viton", "--store", store, "--out", str(out_dir), "--run-id", run_id]) == 0
+    assert f"run {run_id}: 3 pairs" in capsys.readouterr().out
+    pairs = (out_dir / "test_pairs.txt").read_text().split("\n")
+    assert len([p for p in pairs if p.strip()]) == 3
+    for sub in ("image", "cloth", "cloth-mask", "image-parse", "pose"):
+        assert any((out_dir / "test" / sub).iterdir()), sub
+
     assert main(["rerun-failed", "--run-id", run_id, "--store", store]) == 0
     assert main(args) == 0
     assert "skipped" in capsys.readouterr().out
