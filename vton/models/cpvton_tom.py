@@ -1,0 +1,135 @@
+"""CP-VTON / CP-VTON+ Try-On Module (TOM): renders the person wearing the warped garment
+and a composition mask that decides, per pixel, between the warped garment and the
+rendering.
+
+Papers: Wang et al., "Toward Characteristic-Preserving Image-based Virtual Try-On Network",
+ECCV 2018 (https://github.com/sergeywong/cp-vton, MIT); Minar et al., "CP-VTON+: Clothing
+Shape and Texture Preserving Image-Based Virtual Try-On", CVPRW 2020
+(https://github.com/minar09/cp-vton-plus, MIT). Module names match the reference so
+`tom_final.pth` loads with ``strict=True`` (24 keys: 12 biased convolutions; the instance
+norms have no parameters).
+
+A 6-level U-Net (ngf 64, `vton.layers.build_unet`) maps the input to 4 channels:
+rendered person = tanh(out[:, :3]), composition mask = sigmoid(out[:, 3]), and
+try-on = warped_cloth * mask + rendered * (1 - mask). CP-VTON's input is the person
+representation and the warped cloth (25 channels); CP-VTON+ adds the warped cloth mask (26).
+
+Convention: person representation (B, 22, 256, 192) float32 in [-1, 1]; warped cloth
+(B, 3, 256, 192) in [-1, 1]; warped mask (B, 1, 256, 192) in {0, 1} (CP-VTON+ only).
+Outputs: rendered and try-on (B, 3, 256, 192) in [-1, 1], mask (B, 1, 256, 192) in (0, 1).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from vton.layers import build_unet
+from vton.models._registry import register_model
+from vton.models.checkpoints import load_weights, read_state_dict, strip_module_prefix
+
+__all__ = ["TomOutput", "CpVtonTom", "checkpoint_filter_fn", "tom_cpvton", "tom_cpvton_plus"]
+
+
+class TomOutput(NamedTuple):
+    """rendered (B, 3, H, W) in [-1, 1]; mask (B, 1, H, W) in (0, 1); tryon (B, 3, H, W)."""
+
+    rendered: torch.Tensor
+    mask: torch.Tensor
+    tryon: torch.Tensor
+
+
+class CpVtonTom(nn.Module):
+    """The TOM; ``forward(person, warped_cloth, warped_mask=None) -> TomOutput``."""
+
+    def __init__(
+        self,
+        in_chans: int = 25,
+        out_chans: int = 4,
+        num_downs: int = 6,
+        ngf: int = 64,
+        person_chans: int = 22,
+    ) -> None:
+        super().__init__()
+        if in_chans - person_chans not in (3, 4):
+            raise ValueError(
+                f"in_chans must be person_chans + 3 (CP-VTON) or + 4 (CP-VTON+), got "
+                f"{in_chans} with person_chans {person_chans}"
+            )
+        self.in_chans = in_chans
+        self.person_chans = person_chans
+        self.num_downs = num_downs
+        self.model = build_unet(in_chans, out_chans, num_downs=num_downs, ngf=ngf)
+
+    @property
+    def uses_mask(self) -> bool:
+        """True for CP-VTON+ (the warped mask is an input channel)."""
+        return self.in_chans == self.person_chans + 4
+
+    def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_chans, H, W) -> (B, 4, H, W) pre-activation outputs."""
+        step = 2**self.num_downs
+        if x.ndim != 4 or x.shape[1] != self.in_chans or x.shape[2] % step or x.shape[3] % step:
+            raise ValueError(
+                f"expected (B, {self.in_chans}, H, W) with H, W multiples of {step}, "
+                f"got {tuple(x.shape)}"
+            )
+        return self.model(x)
+
+    def forward(
+        self,
+        person: torch.Tensor,
+        warped_cloth: torch.Tensor,
+        warped_mask: torch.Tensor | None = None,
+    ) -> TomOutput:
+        if self.uses_mask and warped_mask is None:
+            raise ValueError("CP-VTON+ TOM needs the warped cloth mask (B, 1, H, W)")
+        if not self.uses_mask and warped_mask is not None:
+            raise ValueError("CP-VTON TOM takes no warped mask; pass warped_mask=None")
+        if warped_cloth.ndim != 4 or warped_cloth.shape[1] != 3:
+            raise ValueError(f"expected warped cloth (B, 3, H, W), got {tuple(warped_cloth.shape)}")
+        parts = [person, warped_cloth] + ([warped_mask] if warped_mask is not None else [])
+        shapes = {(p.shape[0], *p.shape[2:]) for p in parts}
+        if len(shapes) != 1:
+            raise ValueError(
+                "inputs differ in batch or size: " + ", ".join(str(tuple(p.shape)) for p in parts)
+            )
+        out = self.forward_raw(torch.cat(parts, dim=1))
+        rendered = torch.tanh(out[:, :3])
+        mask = torch.sigmoid(out[:, 3:4])
+        tryon = warped_cloth * mask + rendered * (1 - mask)
+        return TomOutput(rendered, mask, tryon)
+
+
+def checkpoint_filter_fn(state_dict: dict[str, Any], model: nn.Module) -> dict[str, Any]:
+    """Adapt a published TOM state dict: strip ``module.`` (the layout is otherwise the
+    reference's own, so nothing else changes)."""
+    return strip_module_prefix(state_dict)
+
+
+def _create(in_chans: int, checkpoint_path: str | os.PathLike | None, **kwargs: Any) -> CpVtonTom:
+    model = CpVtonTom(in_chans=in_chans, **kwargs)
+    if checkpoint_path is not None:
+        load_weights(
+            model,
+            read_state_dict(checkpoint_path),
+            source=str(checkpoint_path),
+            filter_fn=checkpoint_filter_fn,
+        )
+        model.eval()
+    return model
+
+
+@register_model(checkpoint_filter_fn)
+def tom_cpvton(checkpoint_path: str | os.PathLike | None = None, **kwargs: Any) -> CpVtonTom:
+    """CP-VTON TOM (25 input channels); loads `checkpoint_path` strictly when given."""
+    return _create(25, checkpoint_path, **kwargs)
+
+
+@register_model(checkpoint_filter_fn)
+def tom_cpvton_plus(checkpoint_path: str | os.PathLike | None = None, **kwargs: Any) -> CpVtonTom:
+    """CP-VTON+ TOM (26 input channels); loads `checkpoint_path` strictly when given."""
+    return _create(26, checkpoint_path, **kwargs)

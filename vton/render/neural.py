@@ -1,0 +1,182 @@
+"""The neural renderer: CP-VTON / CP-VTON+ GMM warp, then TOM composition, batched.
+
+Given the published `gmm_final.pth` and `tom_final.pth` (both of one variant; the variant
+is recognised from the files), each batch of pairs goes through: person placed in
+CP-VTON's 256x192 frame and turned into its 22-channel representation
+(`vton.person.representation`), garment resized to 256x192 with its mask thresholded at
+128 -> GMM grid -> warped cloth (border padding) and mask (zero padding) -> TOM -> try-on,
+and the frame is mapped back to the person photo's size.
+
+Between the stages CP-VTON+ re-reads the warped mask from an 8-bit PNG and thresholds it
+(``>= 128``); the TOM here gets the same binary mask (``m * 255 >= 128``). The reference also
+round-trips the warped cloth through JPEG; that loss is not reproduced.
+
+Runs on CUDA when available (channels-last, optional bf16/fp16 autocast; the TPS grid and
+the warps stay fp32), else on the CPU with torch's default threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from vton.digest import digest_parts
+from vton.errors import CheckpointError
+from vton.imageio import resize_image, resize_mask
+from vton.layers import warp_cloth, warp_mask
+from vton.models import CpVtonGmm, CpVtonTom, load_model, model_digest
+from vton.person.frame import FRAME_SIZE, FramedPerson, frame_person
+from vton.person.representation import Variant, representation_for_person
+from vton.render.base import Renderer, RenderOutput, RenderRequest
+from vton.tensors import image_to_tensor, mask_to_tensor, tensor_to_image, tensor_to_mask
+
+__all__ = ["NeuralRenderer"]
+
+NEURAL_VERSION = "1"
+_AMP = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def _default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class NeuralRenderer(Renderer):
+    """CP-VTON / CP-VTON+ try-on from checkpoint files; see the module docstring.
+
+    Raises `CheckpointError` at construction (before any rendering) if a file is missing,
+    unreadable, of the wrong network, or if the two files are of different variants.
+    """
+
+    def __init__(
+        self,
+        gmm_checkpoint: str | os.PathLike,
+        tom_checkpoint: str | os.PathLike,
+        *,
+        device: str | torch.device | None = None,
+        batch_size: int = 16,
+        amp: str | None = None,
+    ) -> None:
+        if amp is not None and amp not in _AMP:
+            raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.device = torch.device(device) if device is not None else _default_device()
+        self.amp = amp
+        self.batch_size = batch_size
+        self.gmm: CpVtonGmm = load_model(gmm_checkpoint, kind="gmm", device=self.device)
+        self.tom: CpVtonTom = load_model(tom_checkpoint, kind="tom", device=self.device)
+        gv, tv = self.gmm.pretrained_cfg.variant, self.tom.pretrained_cfg.variant
+        if gv != tv:
+            raise CheckpointError(
+                f"GMM {gmm_checkpoint} is {gv} but TOM {tom_checkpoint} is {tv}; "
+                "use both checkpoints of one variant"
+            )
+        self.variant = gv
+        self.name = gv  # "cpvton" or "cpvton_plus": part of output paths
+        if self.device.type == "cuda":
+            self.gmm.to(memory_format=torch.channels_last)
+            self.tom.to(memory_format=torch.channels_last)
+        self._digest = "neural:" + digest_parts(
+            "neural",
+            NEURAL_VERSION,
+            gv,
+            model_digest(gmm_checkpoint),
+            model_digest(tom_checkpoint),
+            amp or "fp32",
+        )
+
+    @property
+    def model_digest(self) -> str:
+        return self._digest
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _person_inputs(self, framed: FramedPerson) -> tuple[torch.Tensor, torch.Tensor]:
+        """(22, H, W) representations for the GMM and for the TOM (they differ only in
+        CP-VTON+'s head labels)."""
+        if self.variant == "cpvton":
+            rep = representation_for_person(framed, Variant.CP_VTON)
+            return rep, rep
+        return (
+            representation_for_person(framed, Variant.CP_VTON_PLUS_GMM),
+            representation_for_person(framed, Variant.CP_VTON_PLUS_TOM),
+        )
+
+    def _prepare(self, req: RenderRequest):
+        framed = frame_person(req.person)
+        rep_gmm, rep_tom = self._person_inputs(framed)
+        # np.array: PIL hands back read-only arrays, which torch warns about
+        cloth = np.array(resize_image(req.cloth.image, FRAME_SIZE))
+        mask = np.array(resize_mask(req.cloth.mask, FRAME_SIZE))
+        return framed, rep_gmm, rep_tom, image_to_tensor(cloth)[0], mask_to_tensor(mask)[0]
+
+    # -- compute --------------------------------------------------------------------------
+    def _autocast(self):
+        if self.amp is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=_AMP[self.amp])
+
+    def _run(self, rep_gmm, rep_tom, cloth, mask):
+        """Batched tensors (B, ...) on the CPU -> (warped cloth, composition mask, try-on)
+        float32 on the CPU, all at 256x192."""
+        dev, cl = self.device, self.device.type == "cuda"
+        fmt = torch.channels_last if cl else torch.contiguous_format
+
+        def put(t: torch.Tensor) -> torch.Tensor:
+            if cl:
+                t = t.pin_memory()
+            return t.to(dev, non_blocking=cl).contiguous(memory_format=fmt)
+
+        rep_gmm, rep_tom, cloth, mask = (put(t) for t in (rep_gmm, rep_tom, cloth, mask))
+        with torch.inference_mode(), self._autocast():
+            grid, _ = self.gmm(rep_gmm, cloth if self.gmm.cloth_chans == 3 else mask)
+            warped = warp_cloth(cloth, grid.float()).float()
+            warped_m = warp_mask(mask, grid.float()).float()
+            tom_mask = (warped_m * 255 >= 128).float() if self.tom.uses_mask else None
+            out = self.tom(rep_tom, warped, tom_mask)
+        return warped.cpu(), out.mask.float().cpu(), out.tryon.float().clamp(-1, 1).cpu()
+
+    @staticmethod
+    def _unframe_image(arr: np.ndarray, framed: FramedPerson) -> np.ndarray:
+        fr = framed.frame
+        crop = arr[fr.oy : fr.oy + fr.th, fr.ox : fr.ox + fr.tw]
+        return resize_image(np.ascontiguousarray(crop), (fr.h, fr.w))
+
+    @staticmethod
+    def _unframe_mask(mask: np.ndarray, framed: FramedPerson) -> np.ndarray:
+        """Soft (0..255) mask back to the photo's size (bilinear: it stays soft)."""
+        fr = framed.frame
+        crop = np.ascontiguousarray(mask[fr.oy : fr.oy + fr.th, fr.ox : fr.ox + fr.tw])
+        return np.asarray(Image.fromarray(crop).resize((fr.w, fr.h), Image.Resampling.BILINEAR))
+
+    def render_batch(self, requests: Sequence[RenderRequest]) -> list[RenderOutput | Exception]:
+        results: list[RenderOutput | Exception | None] = [None] * len(requests)
+        ready = []
+        for i, req in enumerate(requests):
+            try:
+                ready.append((i, *self._prepare(req)))
+            except Exception as exc:  # e.g. no label map: this pair fails, the others go on
+                results[i] = exc
+        for start in range(0, len(ready), self.batch_size):
+            chunk = ready[start : start + self.batch_size]
+            stacked = [torch.stack([item[k] for item in chunk]) for k in range(2, 6)]
+            try:
+                warped, comp, tryon = self._run(*stacked)
+            except Exception as exc:
+                for item in chunk:
+                    results[item[0]] = exc
+                continue
+            for j, (i, framed, *_) in enumerate(chunk):
+                try:
+                    results[i] = RenderOutput(
+                        tryon=self._unframe_image(tensor_to_image(tryon[j]), framed),
+                        warped_cloth=self._unframe_image(tensor_to_image(warped[j]), framed),
+                        composition_mask=self._unframe_mask(tensor_to_mask(comp[j]), framed),
+                    )
+                except Exception as exc:
+                    results[i] = exc
+        return results  # type: ignore[return-value]
