@@ -146,7 +146,7 @@ def main() -> None:
     import vton.cloth.prep as cloth_prep
     import vton.person.prep as person_prep
 
-    register_renderer("noop", NoopRenderer)
+    register_renderer("noop", lambda options: NoopRenderer())
     task_prep._estimator = StubPose()
     task_prep.prepare_cloth = _timed(cloth_prep.prepare_cloth)
     task_prep.prepare_person = _timed(person_prep.prepare_person)

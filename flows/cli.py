@@ -71,7 +71,22 @@ def _parser() -> argparse.ArgumentParser:
         "--renderer",
         default="auto",
         metavar="NAME",
-        help="renderer: auto, basic (default: %(default)s)",
+        help="renderer: auto, basic, cpvton, cpvton_plus (default: %(default)s: the "
+        "networks when both checkpoints are given, else weight-free)",
+    )
+    run.add_argument(
+        "--gmm-checkpoint",
+        metavar="PATH",
+        help="CP-VTON(+) GMM state dict; with --tom-checkpoint, `auto` renders with the networks",
+    )
+    run.add_argument("--tom-checkpoint", metavar="PATH", help="CP-VTON(+) TOM state dict")
+    run.add_argument(
+        "--device", help="torch device for the networks (default: cuda if available, else cpu)"
+    )
+    run.add_argument(
+        "--amp",
+        choices=["bf16", "fp16"],
+        help="mixed precision for the networks on CUDA (default: fp32)",
     )
     run.add_argument("--masker", default="classical", help="cloth masker (default: classical)")
     run.add_argument(
@@ -241,7 +256,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             catalog=args.catalog, persons=args.persons, pairs=args.pairs, store=args.store,
             storage_options=_storage_options(args), shard_size=args.shard_size,
             renderer=args.renderer, masker=args.masker, output_format=args.output_format,
-            human_parser=args.human_parser,
+            human_parser=args.human_parser, gmm_checkpoint=args.gmm_checkpoint,
+            tom_checkpoint=args.tom_checkpoint, device=args.device, amp=args.amp,
             run_date=args.run_date, force=args.force, max_workers=args.workers,
             task_runner="dask" if args.dask else "threads",
             dask_address=None if args.dask in (None, "local") else args.dask,

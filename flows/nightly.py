@@ -19,12 +19,22 @@ from tasks.catalog import task_load_catalog, task_write_sample_catalog
 from tasks.runs import task_close_run, task_open_run, task_plan_run
 from vton.config import RunSettings
 from vton.plan import PlanContext
-from vton.render.registry import make_renderer, resolve_renderer_name
+from vton.render.registry import RendererOptions, make_renderer
 from vton.render.shard import RunContext
 from vton.runs import new_run_id
 from vton.storage import Store
 
 __all__ = ["ShardsCrashed", "nightly", "nightly_run"]
+
+
+def renderer_options(settings: RunSettings) -> RendererOptions:
+    return RendererOptions(
+        settings.gmm_checkpoint,
+        settings.tom_checkpoint,
+        settings.device,
+        settings.amp,
+        settings.render_batch_size,
+    )
 
 
 class ShardsCrashed(RuntimeError):
@@ -57,8 +67,9 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
     store = Store(settings.store, settings.storage_options)
     run_id = run_id or new_run_id()
     run_date = settings.run_date or dt.datetime.now(dt.timezone.utc).date()
-    renderer_name = resolve_renderer_name(settings.renderer)
-    renderer = make_renderer(renderer_name)  # a bad model configuration fails here, early
+    options = renderer_options(settings)
+    renderer = make_renderer(settings.renderer, options)  # bad checkpoints fail here, early
+    renderer_name = renderer.name
     products_url, persons_url = settings.catalog, settings.persons
     if products_url is None or persons_url is None:
         sample_products, sample_persons = task_write_sample_catalog(store)
@@ -100,6 +111,7 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
         renderer.model_digest,
         settings.output_format,
         settings.masker,
+        options,
     )
     t_render = time.perf_counter()
     errors, elapsed = render_shards(store, ctx, shards, settings)

@@ -12,7 +12,7 @@ import datetime as dt
 
 from prefect import flow, get_run_logger
 
-from flows.nightly import ShardsCrashed
+from flows.nightly import ShardsCrashed, renderer_options
 from flows.runners import make_task_runner
 from flows.steps import prepare_items, render_shards
 from tasks.runs import (
@@ -56,7 +56,7 @@ def rerun_run(run_id: str, settings: RunSettings, manifest: dict) -> dict:
         logger.info("run %s: nothing to re-run", run_id)
         return task_close_run(st, run_id)
     logger.info("run %s: re-running shards %s", run_id, shards)
-    renderer = make_renderer(manifest["renderer"])
+    renderer = make_renderer(manifest["renderer"], renderer_options(settings))
     if renderer.model_digest != manifest["model_digest"]:
         raise RuntimeError(
             f"run {run_id} was rendered by {manifest['renderer']} {manifest['model_digest']}, "
@@ -81,6 +81,7 @@ def rerun_run(run_id: str, settings: RunSettings, manifest: dict) -> dict:
         manifest["model_digest"],
         settings.output_format,
         manifest["masker"],
+        renderer_options(settings),
     )
     errors, elapsed = render_shards(st, ctx, shards, settings)
     result = task_close_run(st, run_id, errors, elapsed)

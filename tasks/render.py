@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks import progress
-from vton.render.registry import make_renderer
+from vton.render.base import Renderer
+from vton.render.registry import RendererOptions, make_renderer
 from vton.render.shard import RunContext, render_shard
 from vton.schemas import ShardResult
 from vton.storage import Store
 
 __all__ = ["gpu_slot", "task_render_shard"]
+
+
+@functools.lru_cache(maxsize=4)
+def _renderer(name: str, options: RendererOptions) -> Renderer:
+    """One renderer per process and configuration: networks load once, not per shard."""
+    return make_renderer(name, options)
 
 
 _slots_lock = threading.Lock()
@@ -44,7 +52,7 @@ def render_shard_in_gpu_slot(
 ) -> ShardResult:
     """Render a shard. Always resuming: pairs that this run already recorded as done for
     the shard (an earlier try, or `rerun-failed`) are kept, failed ones rendered again."""
-    renderer = make_renderer(ctx.renderer)
+    renderer = _renderer(ctx.renderer, ctx.renderer_options)
     with gpu_slot(renderer.uses_gpu, gpu_slots):
         result = render_shard(
             store, ctx, shard, renderer, progress=progress.shard_progress, resume=True

@@ -53,6 +53,22 @@ class RunSettings(BaseModel):
     masker: str = "classical"
     """Cloth masker back-end."""
 
+    gmm_checkpoint: str | None = None
+    """CP-VTON or CP-VTON+ GMM state dict (`gmm_final.pth`). With `tom_checkpoint`, `auto`
+    renders with the networks; loaded weights-only, never downloaded."""
+
+    tom_checkpoint: str | None = None
+    """CP-VTON or CP-VTON+ TOM state dict (`tom_final.pth`), the same variant as the GMM."""
+
+    device: str | None = None
+    """Torch device of neural renderers (cuda, cuda:1, cpu); None: CUDA when available."""
+
+    amp: Literal["bf16", "fp16"] | None = None
+    """Mixed precision of neural renderers on CUDA; None is fp32 (the reference's numbers)."""
+
+    render_batch_size: int = Field(default=16, ge=1, le=4096)
+    """Pairs per batch through a neural renderer."""
+
     human_parser: str | None = None
     """Path of a LIP/ATR human parser exported to ONNX; None uses the estimate from
     MediaPipe's bundled models (see `vton.person.parsing`)."""

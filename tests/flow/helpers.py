@@ -30,7 +30,7 @@ class SlowRenderer(BasicRenderer):
         return super().render_batch(requests)
 
 
-register_renderer("slow", SlowRenderer)
+register_renderer("slow", lambda options: SlowRenderer())
 
 
 def settings_for(catalog: dict, store: str, **kw) -> RunSettings:

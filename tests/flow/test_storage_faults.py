@@ -90,7 +90,7 @@ class _CrashingRenderer(BasicRenderer):
         return super().render_batch(requests)
 
 
-register_renderer("crashing", _CrashingRenderer)
+register_renderer("crashing", lambda options: _CrashingRenderer())
 
 
 def test_a_crashed_shard_is_recorded_failed_and_rerun_completes_it(small_catalog, tmp_path):

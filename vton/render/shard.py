@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
 
@@ -22,6 +22,7 @@ from vton.index import read_index_shard, write_index_shard
 from vton.paths import plan_key, tryon_key, tryon_mask_key, tryon_warp_key
 from vton.person.prep import PersonAsset, load_person_asset
 from vton.render.base import Renderer, RenderOutput, RenderRequest
+from vton.render.registry import RendererOptions
 from vton.schemas import PLAN_SCHEMA, STATUSES, ShardResult
 from vton.storage import Store
 
@@ -41,6 +42,7 @@ class RunContext:
     model_digest: str
     output_format: str
     masker: str
+    renderer_options: RendererOptions = field(default_factory=RendererOptions)
 
 
 def read_plan_shard(store: Store, run_id: str, shard: int) -> list[dict]:
