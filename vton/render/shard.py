@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow.compute as pc
@@ -105,46 +106,36 @@ def render_shard(
     if progress:
         progress(shard, done, len(plan))
 
-    cloth_cache: dict[str, ClothAsset] = {}
-    person_cache: dict[str, PersonAsset] = {}
-    plan_by_pair = {p["pair_id"]: p for p in plan}
+    loader = _AssetLoader(store, {p["pair_id"]: p for p in plan})
     batch_size = max(1, renderer.batch_size)
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        t0 = time.perf_counter()
-        requests: list[tuple[dict, RenderRequest]] = []
-        for row in batch:
-            p = plan_by_pair[row["pair_id"]]
-            try:
-                if p["cloth_key"] not in cloth_cache:
-                    cloth_cache[p["cloth_key"]] = load_cloth_asset(store, p["cloth_key"])
-                if p["person_key"] not in person_cache:
-                    person_cache[p["person_key"]] = load_person_asset(store, p["person_key"])
-                requests.append(
-                    (
-                        row,
-                        RenderRequest(
-                            row["pair_id"],
-                            cloth_cache[p["cloth_key"]],
-                            person_cache[p["person_key"]],
-                        ),
-                    )
-                )
-            except Exception as exc:
-                _record_failure(row, exc)
-        outputs = renderer.render_batch([r for _, r in requests]) if requests else []
-        per_pair_ms = (time.perf_counter() - t0) * 1000 / max(1, len(batch))
-        for (row, _), out in zip(requests, outputs, strict=True):
-            if isinstance(out, Exception):
-                _record_failure(row, out)
-                continue
-            try:
-                _publish(store, ctx, row, out)
-            except Exception as exc:
-                _record_failure(row, exc)
-            row["elapsed_ms"] = per_pair_ms
-        done += len(batch)
-        if progress:
+    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
+    # A three-stage pipeline: while the renderer computes batch k, a thread decodes the
+    # assets of batch k+1 and others encode and store the images of batch k-1. Decoding,
+    # encoding and storage release the GIL, so a GPU (or the renderer's own threads) is
+    # not left waiting on I/O. At most three batches are in memory at once.
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="vton-load") as load_pool,
+        ThreadPoolExecutor(_PUBLISH_THREADS, thread_name_prefix="vton-publish") as pub_pool,
+    ):
+        next_load = load_pool.submit(loader.load, batches[0]) if batches else None
+        publishing: list[Future] = []
+        for k, batch in enumerate(batches):
+            requests, load_s = next_load.result()
+            if k + 1 < len(batches):
+                next_load = load_pool.submit(loader.load, batches[k + 1])
+            t0 = time.perf_counter()
+            outputs = renderer.render_batch([r for _, r in requests]) if requests else []
+            per_pair_ms = (time.perf_counter() - t0 + load_s) * 1000 / len(batch)
+            done += _wait_all(publishing)
+            if progress and publishing:
+                progress(shard, done, len(plan))
+            publishing = [
+                pub_pool.submit(_publish_or_record, store, ctx, row, out, per_pair_ms)
+                for (row, _), out in zip(requests, outputs, strict=True)
+            ]
+            done += len(batch) - len(requests)  # pairs whose assets did not load
+        done += _wait_all(publishing)
+        if progress and batches:
             progress(shard, done, len(plan))
 
     key = write_index_shard(store, ctx.run_date, shard, rows)
@@ -152,6 +143,60 @@ def render_shard(
     for row in rows:
         counts[row["status"]] += 1
     return ShardResult(shard, key, counts, time.perf_counter() - started)
+
+
+#: Threads that encode and store images while the next batch renders.
+_PUBLISH_THREADS = 4
+
+
+class _AssetLoader:
+    """Loads the assets of a batch of pairs, each garment and person once per shard."""
+
+    def __init__(self, store: Store, plan_by_pair: dict[str, dict]) -> None:
+        self.store = store
+        self.plan_by_pair = plan_by_pair
+        self.cloth: dict[str, ClothAsset] = {}
+        self.person: dict[str, PersonAsset] = {}
+
+    def load(self, batch: list[dict]) -> tuple[list[tuple[dict, RenderRequest]], float]:
+        """Requests for the pairs whose assets load (the others are recorded as failed),
+        and the seconds it took."""
+        t0 = time.perf_counter()
+        requests = []
+        for row in batch:
+            p = self.plan_by_pair[row["pair_id"]]
+            try:
+                if p["cloth_key"] not in self.cloth:
+                    self.cloth[p["cloth_key"]] = load_cloth_asset(self.store, p["cloth_key"])
+                if p["person_key"] not in self.person:
+                    self.person[p["person_key"]] = load_person_asset(self.store, p["person_key"])
+                request = RenderRequest(
+                    row["pair_id"], self.cloth[p["cloth_key"]], self.person[p["person_key"]]
+                )
+                requests.append((row, request))
+            except Exception as exc:
+                _record_failure(row, exc)
+        return requests, time.perf_counter() - t0
+
+
+def _wait_all(futures: list[Future]) -> int:
+    """Wait for publish jobs (they never raise: failures are recorded on the row)."""
+    for f in futures:
+        f.result()
+    return len(futures)
+
+
+def _publish_or_record(
+    store: Store, ctx: RunContext, row: dict, out: RenderOutput | Exception, per_pair_ms: float
+) -> None:
+    if isinstance(out, Exception):
+        _record_failure(row, out)
+        return
+    try:
+        _publish(store, ctx, row, out)
+    except Exception as exc:
+        _record_failure(row, exc)
+    row["elapsed_ms"] = per_pair_ms
 
 
 def _record_failure(row: dict, exc: BaseException) -> None:
