@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -106,7 +107,10 @@ def render_shard(
     if progress:
         progress(shard, done, len(plan))
 
-    loader = _AssetLoader(store, {p["pair_id"]: p for p in plan})
+    plan_by_pair = {p["pair_id"]: p for p in plan}
+    loader = _AssetLoader(store, plan_by_pair)
+    # Grouped by garment, so each garment's assets load once (the index keeps plan order).
+    todo.sort(key=lambda r: (plan_by_pair[r["pair_id"]]["cloth_key"], r["pair_id"]))
     batch_size = max(1, renderer.batch_size)
     batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     # A three-stage pipeline: while the renderer computes batch k, a thread decodes the
@@ -147,16 +151,42 @@ def render_shard(
 
 #: Threads that encode and store images while the next batch renders.
 _PUBLISH_THREADS = 4
+#: Assets kept in memory per shard (see `_AssetLoader`).
+_MAX_CACHED_CLOTH = 8
+_MAX_CACHED_PERSONS = 256
 
 
 class _AssetLoader:
-    """Loads the assets of a batch of pairs, each garment and person once per shard."""
+    """Loads the assets of a batch of pairs, keeping the most recently used ones.
 
-    def __init__(self, store: Store, plan_by_pair: dict[str, dict]) -> None:
+    The caches are bounded so that a shard's memory does not grow with the catalog: a
+    garment's assets hold a 1024x768 copy (3 MB), and a shard of a large catalog may touch
+    a thousand garments. Pairs are rendered grouped by garment (`render_order`), so a
+    garment is loaded once per shard and the persons, usually far fewer, stay cached.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        plan_by_pair: dict[str, dict],
+        max_cloth: int = _MAX_CACHED_CLOTH,
+        max_persons: int = _MAX_CACHED_PERSONS,
+    ) -> None:
         self.store = store
         self.plan_by_pair = plan_by_pair
-        self.cloth: dict[str, ClothAsset] = {}
-        self.person: dict[str, PersonAsset] = {}
+        self.cloth: OrderedDict[str, ClothAsset] = OrderedDict()
+        self.person: OrderedDict[str, PersonAsset] = OrderedDict()
+        self.max_cloth, self.max_persons = max_cloth, max_persons
+
+    @staticmethod
+    def _get(cache: OrderedDict, key: str, load: Callable[[], object], limit: int):
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        value = cache[key] = load()
+        if len(cache) > limit:
+            cache.popitem(last=False)
+        return value
 
     def load(self, batch: list[dict]) -> tuple[list[tuple[dict, RenderRequest]], float]:
         """Requests for the pairs whose assets load (the others are recorded as failed),
@@ -165,15 +195,18 @@ class _AssetLoader:
         requests = []
         for row in batch:
             p = self.plan_by_pair[row["pair_id"]]
+            ck, pk = p["cloth_key"], p["person_key"]
             try:
-                if p["cloth_key"] not in self.cloth:
-                    self.cloth[p["cloth_key"]] = load_cloth_asset(self.store, p["cloth_key"])
-                if p["person_key"] not in self.person:
-                    self.person[p["person_key"]] = load_person_asset(self.store, p["person_key"])
-                request = RenderRequest(
-                    row["pair_id"], self.cloth[p["cloth_key"]], self.person[p["person_key"]]
+                cloth = self._get(
+                    self.cloth, ck, lambda ck=ck: load_cloth_asset(self.store, ck), self.max_cloth
                 )
-                requests.append((row, request))
+                person = self._get(
+                    self.person,
+                    pk,
+                    lambda pk=pk: load_person_asset(self.store, pk),
+                    self.max_persons,
+                )
+                requests.append((row, RenderRequest(row["pair_id"], cloth, person)))
             except Exception as exc:
                 _record_failure(row, exc)
         return requests, time.perf_counter() - t0
