@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from flows import classifier_cli, train_cli
 from vton.config import DEFAULT_STORE, RunSettings
 
 __all__ = ["main"]
@@ -24,6 +25,10 @@ EPILOG = """examples:
            --store s3://shop-tryon/prod --shard-size 256
   vton rerun-failed --run-id 20261124T020000Z-1a2b3c
   vton index --product tee-plain-navy
+  vton train-classifier --catalog s3://shop/products.parquet --out garments.pt
+  vton train-gmm --dataroot data/viton --output ckpt/gmm
+  vton evaluate --dataroot data/viton --gmm-checkpoint g.pth --tom-checkpoint t.pth \\
+                --output eval
 """
 
 
@@ -88,7 +93,20 @@ def _parser() -> argparse.ArgumentParser:
         choices=["bf16", "fp16"],
         help="mixed precision for the networks on CUDA (default: fp32)",
     )
-    run.add_argument("--masker", default="classical", help="cloth masker (default: classical)")
+    run.add_argument(
+        "--masker",
+        default="classical",
+        metavar="SPEC",
+        help="cloth masker: classical (no weights), rembg:PATH.onnx or "
+        "rembg:ARCHITECTURE:PATH.onnx (default: %(default)s)",
+    )
+    run.add_argument(
+        "--classifier",
+        metavar="PATH",
+        help="garment classifier for products without a catalog category: weights from "
+        "`vton train-classifier`, or `silhouette` for the weight-free rules (default: the "
+        "classifier shipped with vton)",
+    )
     run.add_argument(
         "--human-parser",
         metavar="PATH",
@@ -172,6 +190,8 @@ def _parser() -> argparse.ArgumentParser:
     idx.add_argument("--limit", type=int, default=50, help="rows to print (default 50; 0: all)")
     idx.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     _add_s3(idx)
+    classifier_cli.add_parser(sub)
+    train_cli.add_parsers(sub)
     return p
 
 
@@ -193,6 +213,8 @@ def _storage_options(args: argparse.Namespace) -> dict:
 def _prefect_defaults() -> None:
     # Telemetry cannot reach its server offline and holds SQLite locks while it tries.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The ephemeral server's 20 s start-up limit is too short on a busy machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if sys.stdout.isatty():
         # Progress bars show the work; keep Prefect's per-task lines for warnings.
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -255,7 +277,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         settings = RunSettings(
             catalog=args.catalog, persons=args.persons, pairs=args.pairs, store=args.store,
             storage_options=_storage_options(args), shard_size=args.shard_size,
-            renderer=args.renderer, masker=args.masker, output_format=args.output_format,
+            renderer=args.renderer, masker=args.masker, classifier=args.classifier,
+            output_format=args.output_format,
             human_parser=args.human_parser, gmm_checkpoint=args.gmm_checkpoint,
             tom_checkpoint=args.tom_checkpoint, device=args.device, amp=args.amp,
             run_date=args.run_date, force=args.force, max_workers=args.workers,
@@ -336,11 +359,14 @@ def _print_table(cols: Sequence[str], rows: Sequence[Sequence]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _prefect_defaults()
+    if args.command in train_cli.COMMANDS:
+        return train_cli.run(args)
     handlers = {
         "run": _cmd_run,
         "rerun-failed": _cmd_rerun,
         "index": _cmd_index,
         "export-viton": _cmd_export_viton,
+        "train-classifier": classifier_cli.run,
     }
     return handlers[args.command](args)
 

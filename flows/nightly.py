@@ -17,6 +17,8 @@ from flows.runners import make_task_runner
 from flows.steps import prepare_items, render_shards
 from tasks.catalog import task_load_catalog, task_write_sample_catalog
 from tasks.runs import task_close_run, task_open_run, task_plan_run
+from vton.cloth.classify import make_classifier
+from vton.cloth.masking import make_masker
 from vton.config import RunSettings
 from vton.plan import PlanContext
 from vton.render.registry import RendererOptions, make_renderer
@@ -70,6 +72,10 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
     options = renderer_options(settings)
     renderer = make_renderer(settings.renderer, options)  # bad checkpoints fail here, early
     renderer_name = renderer.name
+    # Built here too so a bad masker or classifier configuration fails before any work, and
+    # so the run records the exact models (ids carry their weights' digests).
+    masker_id = make_masker(settings.masker).id
+    classifier_id = make_classifier(settings.classifier).id
     products_url, persons_url = settings.catalog, settings.persons
     if products_url is None or persons_url is None:
         sample_products, sample_persons = task_write_sample_catalog(store)
@@ -90,8 +96,9 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
         settings.model_dump(mode="json", exclude={"storage_options"}),
         renderer_name,
         renderer.model_digest,
-        settings.masker,
+        masker_id,
         catalog,
+        classifier=classifier_id,
     )
     t_prep = time.perf_counter()
     cloth, persons = prepare_items(store, settings, catalog.products, catalog.persons)
@@ -110,7 +117,7 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
         renderer_name,
         renderer.model_digest,
         settings.output_format,
-        settings.masker,
+        masker_id,
         options,
     )
     t_render = time.perf_counter()

@@ -44,7 +44,12 @@ def prepare_items(
         (
             chunk,
             task_prepare_cloth.submit(
-                store, list(chunk), settings.masker, settings.max_image_pixels, opts
+                store,
+                list(chunk),
+                settings.masker,
+                settings.max_image_pixels,
+                opts,
+                settings.classifier,
             ),
         )
         for chunk in _chunks(products, settings.prep_chunk_size)

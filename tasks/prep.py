@@ -10,6 +10,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks import progress
+from vton.cloth.classify import make_classifier
 from vton.cloth.masking import make_masker
 from vton.cloth.prep import prepare_cloth
 from vton.person.parsing import make_parser
@@ -44,12 +45,16 @@ def prepare_cloth_items(
     masker: str,
     max_pixels: int,
     storage_options: Mapping[str, Any],
+    classifier: str | None = None,
 ) -> list[PreparedItem]:
-    m = make_masker(masker)
+    m = make_masker(masker)  # models load once per chunk, not per garment
+    c = make_classifier(classifier)
     out = []
     for p in products:
         out.append(
-            prepare_cloth(store, p, m, max_pixels=max_pixels, storage_options=storage_options)
+            prepare_cloth(
+                store, p, m, max_pixels=max_pixels, storage_options=storage_options, classifier=c
+            )
         )
         progress.advance("garments")
     _log_problems(out)

@@ -48,10 +48,17 @@ class RunSettings(BaseModel):
     """Garments or persons prepared per prep task (one task per item costs too much)."""
 
     renderer: str = "auto"
-    """Renderer name (`vton renderers` lists them); `auto` picks the best one configured."""
+    """Renderer name (`vton run --help` lists them); `auto` picks the best one configured."""
 
     masker: str = "classical"
-    """Cloth masker back-end."""
+    """Cloth masker: ``classical`` (no weights), or rembg with a model file the user
+    provides: ``rembg:<path/model.onnx>`` or ``rembg:<architecture>:<path/model.onnx>``.
+    The back-end and the model's digest are recorded in the manifest and the index."""
+
+    classifier: str | None = None
+    """Garment classifier for products whose catalog row has no category: None uses the
+    classifier shipped with the package, ``silhouette`` the weight-free silhouette rules, a
+    path the weights saved by `vton train-classifier`. Catalog metadata always wins."""
 
     gmm_checkpoint: str | None = None
     """CP-VTON or CP-VTON+ GMM state dict (`gmm_final.pth`). With `tom_checkpoint`, `auto`

@@ -1,9 +1,13 @@
 """Planning: which pairs a run renders, their ids, digests and shards.
 
-Pair ids and shards depend only on the inputs: pairs are sorted by `pair_id` and cut into
-shards of `shard_size`, so the same catalog always gives the same shards and a shard can be
-re-run alone. Outcomes known before rendering are decided here and written into the plan:
-invalid inputs (with the reason), garments that are not rendered (not upper-body), and pairs
+Pair ids and shards depend only on the inputs: pairs are sorted by (product, person) and
+cut into shards of `shard_size`, so the same catalog always gives the same shards and a
+shard can be re-run alone. Sorting by garment keeps each garment's pairs together: a shard
+loads a garment's assets once, not once per pair, which is what keeps rendering cost per
+pair flat as a catalog grows.
+
+Outcomes known before rendering are decided here and written into the plan: invalid
+inputs (with the reason), garments that are not rendered (not upper-body), and pairs
 whose output is already up to date (same input digest as the latest published image).
 """
 
@@ -59,7 +63,7 @@ def plan_pairs(
     previous: Mapping[tuple[str, str], dict] | None = None,
     store: Store | None = None,
 ) -> pa.Table:
-    """The run's plan as a `PLAN_SCHEMA` table, sorted by pair id, with shards assigned.
+    """The run's plan as a `PLAN_SCHEMA` table, sorted by (product, person), with shards assigned.
 
     `cloth` and `persons` map ids to their prep results. `previous` maps (product, person)
     to the latest published index row for this renderer; with `store`, output URIs are
@@ -152,7 +156,7 @@ def plan_pairs(
                 mask_uri=last.get("mask_uri"),
             )
 
-    rows.sort(key=lambda r: r["pair_id"])
+    rows.sort(key=lambda r: (r["product_id"] or "", r["person_id"] or "", r["pair_id"]))
     for i, r in enumerate(rows):
         r["shard"] = i // ctx.shard_size
     return pa.Table.from_pylist(rows, schema=PLAN_SCHEMA)

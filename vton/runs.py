@@ -270,6 +270,7 @@ def open_run(
     model_digest: str,
     masker: str,
     catalog: Catalog,
+    classifier: str | None = None,
 ) -> dict:
     """Record a run's start: its manifest (status ``running``) and validated catalog.
 
@@ -285,6 +286,7 @@ def open_run(
         "renderer": renderer,
         "model_digest": model_digest,
         "masker": masker,
+        "classifier": classifier,
         "settings": dict(settings),
         "rejected_rows": len(catalog.rejected),
         "vton_version": __version__,

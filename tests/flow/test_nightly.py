@@ -33,7 +33,7 @@ def test_run_publishes_images_index_and_report_then_skips_everything(small_catal
     report = store.read_text(f"runs/{m1['run_id']}/report.html")
     assert "contact-sheet.png" in report and m1["run_id"] in report
     assert read_latest(store).num_rows == 3
-    images = store.list_keys("tryon/basic")
+    images = store.list_keys("tryon/physical")  # the weight-free default
     assert len([k for k in images if k.endswith(".jpg")]) == 3
 
     m2 = nightly(settings_for(small_catalog, store_url, shard_size=2))
@@ -42,6 +42,37 @@ def test_run_publishes_images_index_and_report_then_skips_everything(small_catal
     assert all(r["error"].startswith("up to date") and r["output_uri"] for r in skipped)
     # The second run of the night replaced the first one's shard files.
     assert read_index(store, run_date=DAY, run_id=m1["run_id"]).num_rows == 0
+
+
+def test_run_records_the_exact_cloth_models(small_catalog, tmp_path):
+    """Manifest and index name the masker and classifier with their digests, not just the
+    configured spec, so images made by different models can be told apart."""
+    from vton.cloth.classify import make_classifier
+    from vton.cloth.masking import make_masker
+
+    store = Store(str(tmp_path / "store"))
+    m = nightly(settings_for(small_catalog, store.url, classifier="silhouette"))
+    manifest = read_manifest(store, m["run_id"])
+    assert manifest["masker"] == make_masker("classical").id
+    assert manifest["classifier"] == make_classifier("silhouette").id
+    assert set(read_index(store, run_id=m["run_id"])["masker"].to_pylist()) == {manifest["masker"]}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("masker", "rembg:/nowhere/u2net.onnx", "/nowhere/u2net.onnx"),
+        ("masker", "magic", "magic"),
+        ("classifier", "/nowhere/garments.pt", "/nowhere/garments.pt"),
+    ],
+)
+def test_bad_cloth_model_configuration_fails_before_any_work(
+    small_catalog, tmp_path, setting, value, named
+):
+    store = Store(str(tmp_path / "store"))
+    with pytest.raises(Exception, match=named):
+        nightly(settings_for(small_catalog, store.url, **{setting: value}))
+    assert not store.list_keys("runs") and not store.list_keys("assets")
 
 
 @pytest.fixture(scope="module")

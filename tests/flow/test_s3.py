@@ -48,7 +48,7 @@ def test_nightly_on_s3_with_catalog_on_s3(small_catalog, s3_options):
     ).to_table()
     assert table.num_rows == 3 and set(table["status"].to_pylist()) == {"ok"}
     assert all(
-        u.startswith("s3://shop/tryon/tryon/basic/") for u in table["output_uri"].to_pylist()
+        u.startswith("s3://shop/tryon/tryon/physical/") for u in table["output_uri"].to_pylist()
     )
 
     m2 = nightly(settings)

@@ -60,7 +60,7 @@ def test_a_pair_whose_writes_keep_failing_is_recorded_then_rerun(
 ):
     make_bucket(s3_options, "broken")
     with FaultyProxy(s3_endpoint) as proxy:
-        proxy.broken_paths.add("/tryon/basic/tank-text/")
+        proxy.broken_paths.add("/tryon/physical/tank-text/")
         opts = _via(proxy, s3_options)
         settings = RunSettings(
             catalog=str(small_catalog["products"]), persons=str(small_catalog["persons"]),

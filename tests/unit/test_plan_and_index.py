@@ -62,14 +62,15 @@ def _prepped(catalog, bad=None, category="top"):
     return cloth, persons
 
 
-def test_shards_are_deterministic_and_sorted_by_pair_id():
+def test_shards_are_deterministic_and_grouped_by_garment():
     cat = _catalog()
     a = plan_pairs(cat, *_prepped(cat), CTX)
     b = plan_pairs(cat, *_prepped(cat), CTX)
     assert a.equals(b)
     assert a.num_rows == 15
     ids = a["pair_id"].to_pylist()
-    assert ids == sorted(ids) and len(set(ids)) == 15
+    keys = list(zip(a["product_id"].to_pylist(), a["person_id"].to_pylist(), strict=True))
+    assert keys == sorted(keys) and len(set(ids)) == 15  # a garment's pairs are adjacent
     assert a["shard"].to_pylist() == [i // 4 for i in range(15)]
     assert pair_id("p1", "m1") in ids
 

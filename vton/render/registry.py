@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from vton.errors import CheckpointError
 from vton.render.base import Renderer
 from vton.render.basic import BasicRenderer
+from vton.render.physical import PhysicalRenderer
 
 __all__ = [
     "RENDERERS",
@@ -56,12 +57,13 @@ def _neural(options: RendererOptions) -> Renderer:
 
 
 RENDERERS: dict[str, Callable[[RendererOptions], Renderer]] = {
+    "physical": lambda options: PhysicalRenderer(),
     "basic": lambda options: BasicRenderer(),
     "cpvton": _neural,
     "cpvton_plus": _neural,
 }
 #: Used by `auto` when no checkpoints are configured.
-DEFAULT_WEIGHT_FREE = "basic"
+DEFAULT_WEIGHT_FREE = "physical"
 
 
 def register_renderer(name: str, factory: Callable[[RendererOptions], Renderer]) -> None:

@@ -1,0 +1,168 @@
+"""Training: the warp loss falls, a resumed run computes the same losses bit for bit, the
+final weights are the reference's plain state dict, the TOM records its perceptual term."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+import torch
+
+from vton.models import gmm_cpvton, load_model, read_state_dict
+from vton.storage import Store
+from vton.train.config import TrainSettings
+from vton.train.dataset import VitonDataset
+from vton.train.losses import gmm_losses
+from vton.train.trainer import PERCEPTUAL_OFF, build_model, train
+from vton.train.vgg import Vgg19Features
+
+
+def _gmm_settings(viton_root: str, output: str, **kw) -> TrainSettings:
+    base = dict(
+        stage="gmm",
+        variant="cpvton_plus",
+        dataroot=viton_root,
+        output=output,
+        batch_size=1,
+        keep_steps=4,
+        decay_steps=0,
+        save_every=2,
+        log_every=1,
+        device="cpu",
+        workers=0,
+    )
+    return TrainSettings(**{**base, **kw})
+
+
+def _warp_loss(model: torch.nn.Module, batch: dict) -> float:
+    """L1 warp loss of `model` on `batch`, batch statistics in BatchNorm (as in training),
+    on a copy so that the model's running statistics are untouched."""
+    m = copy.deepcopy(model).train()
+    with torch.no_grad():
+        grid, _ = m(batch["agnostic"], batch["cloth_mask"])
+        losses, _ = gmm_losses(batch["cloth"], grid, batch["parse_cloth"], 0.0)
+    return losses.warp.item()
+
+
+@pytest.mark.slow
+def test_a_dozen_gmm_steps_reduce_the_warp_loss(viton_root, tmp_path):
+    s = _gmm_settings(viton_root, str(tmp_path / "out"), keep_steps=12, save_every=12, log_every=4)
+    ds = VitonDataset(viton_root, stage="gmm", variant="cpvton_plus")
+    batch = torch.utils.data.default_collate([ds[i] for i in range(len(ds))])
+    torch.manual_seed(s.seed)
+    untrained = build_model("gmm", "cpvton_plus")
+    before = _warp_loss(untrained, batch)
+    lines: list[str] = []
+    res = train(s, log=lines.append)
+    assert res.steps_done == 12 and res.final_uri is not None
+    trained = load_model(res.final_uri.removeprefix("file://"), kind="gmm", variant="cpvton_plus")
+    after = _warp_loss(trained, batch)
+    assert after < 0.8 * before, (before, after)
+    # the log says how it goes
+    assert any("gmm step 12/12" in line and "warp" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_resuming_gives_the_same_losses_bit_for_bit(viton_root, tmp_path):
+    full = train(_gmm_settings(viton_root, str(tmp_path / "a"), save_every=4))
+    assert [r["step"] for r in full.losses] == [0, 1, 2, 3]
+    # a run killed after step 3 (index 2): its last checkpoint is at 2 steps
+    out = str(tmp_path / "b")
+    first = train(_gmm_settings(viton_root, out), stop_after=3)
+    assert first.final_uri is None and first.steps_done == 3
+    assert json.loads(Store(out).read_text("checkpoints/latest.json"))["step"] == 2
+    second = train(_gmm_settings(viton_root, out))
+    assert second.start_step == 2 and second.steps_done == 4
+    assert [r["total"] for r in first.losses] == [r["total"] for r in full.losses[:3]]
+    assert [r["total"] for r in second.losses] == [r["total"] for r in full.losses[2:]]
+    # ... and ends with the same weights
+    a = read_state_dict(tmp_path / "a" / "gmm_final.pth")
+    b = read_state_dict(tmp_path / "b" / "gmm_final.pth")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    # only the newest checkpoints are kept; resuming a finished run does nothing more
+    again = train(_gmm_settings(viton_root, out, keep_checkpoints=1))
+    assert again.start_step == 4 and again.losses == ()
+
+
+def test_final_weights_are_the_reference_state_dict(viton_root, tmp_path):
+    res = train(_gmm_settings(viton_root, str(tmp_path), keep_steps=1, variant="cpvton"))
+    sd = torch.load(tmp_path / "gmm_final.pth", weights_only=True)
+    assert type(sd) is dict and all(isinstance(v, torch.Tensor) for v in sd.values())
+    assert set(sd) == set(gmm_cpvton().state_dict())  # the reference's layout (see vton.models)
+    assert not any(k.startswith(("module.", "gridGen.")) for k in sd)
+    model = load_model(tmp_path / "gmm_final.pth", kind="gmm")
+    assert model.pretrained_cfg.variant == "cpvton"
+    meta = json.loads((tmp_path / "gmm_final.json").read_text())
+    assert meta["stage"] == "gmm" and meta["gic_weight"] == 0.0 and meta["steps"] == 1
+    assert "storage_options" not in meta["settings"]
+    assert res.final_uri.endswith("gmm_final.pth")
+
+
+@pytest.mark.slow
+def test_tom_without_vgg_weights_says_so(viton_root, tmp_path):
+    s = TrainSettings(
+        stage="tom",
+        variant="cpvton",
+        dataroot=viton_root,
+        output=str(tmp_path),
+        batch_size=1,
+        keep_steps=1,
+        decay_steps=0,
+        device="cpu",
+        workers=0,
+    )
+    lines: list[str] = []
+    res = train(s, log=lines.append)
+    assert res.perceptual == PERCEPTUAL_OFF
+    assert any(PERCEPTUAL_OFF in line for line in lines)
+    assert res.losses[0]["vgg"] == 0.0
+    meta = json.loads((tmp_path / "tom_final.json").read_text())
+    assert meta["perceptual"] == PERCEPTUAL_OFF
+    state = torch.load(next((tmp_path / "checkpoints").glob("*.pt")), weights_only=True)
+    assert state["metadata"]["perceptual"] == PERCEPTUAL_OFF
+    assert load_model(tmp_path / "tom_final.pth", kind="tom").pretrained_cfg.variant == "cpvton"
+
+
+@pytest.mark.slow
+def test_tom_with_vgg_and_a_gmm_warping_on_the_fly(viton_root, tmp_path):
+    torch.manual_seed(1)
+    vgg = {f"features.{k}": v for k, v in Vgg19Features().features.state_dict().items()}
+    torch.save(vgg, tmp_path / "vgg19.pth")
+    gmm = build_model("gmm", "cpvton_plus")
+    torch.save(gmm.state_dict(), tmp_path / "gmm_final.pth")
+    s = TrainSettings(
+        stage="tom",
+        variant="cpvton_plus",
+        dataroot=viton_root,
+        output=str(tmp_path / "tom"),
+        batch_size=1,
+        keep_steps=1,
+        decay_steps=0,
+        device="cpu",
+        workers=0,
+        warped_from="gmm",
+        gmm_checkpoint=str(tmp_path / "gmm_final.pth"),
+        vgg_weights=str(tmp_path / "vgg19.pth"),
+    )
+    res = train(s)
+    assert res.perceptual.startswith("vgg19 relu1_1..relu5_1")
+    assert res.losses[0]["vgg"] > 0 and res.losses[0]["mask"] > 0
+    assert load_model(res.final_uri.removeprefix("file://"), kind="tom").pretrained_cfg.variant == (
+        "cpvton_plus"
+    )
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="extra"):
+        TrainSettings(stage="gmm", dataroot="d", output="o", learning_rate=1)
+    with pytest.raises(ValueError, match="gmm_checkpoint"):
+        TrainSettings(stage="tom", dataroot="d", output="o", warped_from="gmm")
+    with pytest.raises(ValueError, match="warped_from"):
+        TrainSettings(stage="tom", dataroot="d", output="o", source="store")
+    s = TrainSettings(stage="gmm", dataroot="d", output="o")
+    assert s.effective_gic_weight == 40.0 and s.total_steps == 200_000
+    assert (
+        TrainSettings(stage="gmm", variant="cpvton", dataroot="d", output="o").effective_gic_weight
+        == 0
+    )

@@ -1,0 +1,582 @@
+"""Garment geometry from a front-view mask: the points a weight-free drape pins to a body.
+
+`vton.cloth.landmarks` gives the five points every renderer shares (neck, shoulders, hem
+corners). Draping a garment so that it looks worn needs more: where each sleeve starts and
+ends and how wide it is, where the armpits are (the sleeve/body junction), and the body's
+side lines, so that the torso and the sleeves can be warped separately (sleeves follow the
+arms, the torso follows the body). This module reads them off the silhouette of a garment
+laid out upright (the normalised canvas of `vton.cloth.normalise`):
+
+- hem corners: the ends of the run of mask pixels through the centre column near the bottom;
+- body side lines: straight lines fitted to those run ends over the lowest part of the body,
+  followed upwards until the silhouette leaves them: that row is the armpit (a sleeve's
+  lower edge joins, or a tank's armhole curves inwards);
+- neck sides: the highest mask point on each side of the centre (the top of the collar);
+  neck centre: the first mask pixel down the centre column (bottom of the front neckline);
+- sleeves: a side is sleeved when, above the armpit, the silhouette reaches well beyond the
+  body line; the outermost point of the side is then the cuff's outer corner, else the
+  armpit is the side's outer end;
+- shoulder: the corner of the top edge between the neck side and that outer end (the top
+  point farthest above the chord joining them): the shoulder seam of a tee or long-sleeve,
+  the strap's outer edge of a tank;
+- cuff: the far end of the sleeve's pixels along the axis from the sleeve root (midway
+  between shoulder and armpit) through their centroid.
+
+A long sleeve laid beside the body overlaps it in the photo, so the silhouette leaves the
+body line only where the sleeve leaves the body, far below the real armpit. When the armpit
+found is implausibly low (more than 42 % of the way from shoulder to hem), the anatomical
+armpit (which bounds the torso part) is placed on the body line a quarter of the way down,
+and the sleeve is marked as overlapping: its inner edge is the line from the cuff's inner
+corner through the point where it leaves the body, its root runs from the shoulder to
+where that line reaches the shoulder's height, and the pixels between that edge and the
+body line belong to both parts (they show the sleeve lying on the body).
+
+"left" and "right" are the viewer's, as in `GarmentLandmarks`. Points are (x, y) float
+pixels of the mask given. Detection runs on a copy reduced to about 256 rows (a silhouette
+needs no more; it costs about a millisecond) and is scaled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from vton.errors import InvalidInputError
+
+__all__ = ["Sleeve", "GarmentGeometry", "garment_geometry", "torso_and_sleeve_masks"]
+
+Point = tuple[float, float]
+
+#: Rows the silhouette is analysed at.
+WORK_ROWS = 256
+#: An armpit lower than this fraction of shoulder-to-hem means the sleeve lies on the body.
+MAX_ARMPIT_DEPTH = 0.42
+#: Where the anatomical armpit is put for such sleeves (fraction of shoulder-to-hem).
+OVERLAP_ARMPIT_DEPTH = 0.24
+#: A sleeve must reach this far beyond the body line (fraction of garment height).
+MIN_SLEEVE_REACH = 0.05
+#: A sleeve this long (root to cuff, fraction of shoulder-to-hem) or longer is "long".
+LONG_SLEEVE = 0.55
+# Plausibility of what was found (`_check_plausible`), in garment lengths (neck to hem) or
+# half chest widths: generous bounds around what laid-flat tops measure.
+#: Most the two shoulders' heights differ, in garment lengths.
+MAX_SHOULDER_TILT = 0.12
+#: Most the shoulders' midpoint is off the centre line, in half chest widths.
+MAX_OFF_CENTRE = 0.5
+#: Least each shoulder lies outside the neckline's side, in half chest widths.
+MIN_SHOULDER_OUT = 0.05
+#: Armpit depth below its shoulder, in garment lengths.
+ARMPIT_DEPTH = (0.05, 0.5)
+#: Half chest width per garment length.
+CHEST_RATIO = (0.15, 0.7)
+
+
+@dataclass(frozen=True)
+class Sleeve:
+    """One sleeve. root_outer is the shoulder point, root_inner the armpit (for a sleeve
+    lying over the body, the inner end of its root); cuff_outer is the cuff corner on the
+    shoulder's side. `separation`: where a sleeve lying over the body in the photo (long
+    sleeves hanging down) leaves it; None for a sleeve clear of the body."""
+
+    root_outer: Point
+    root_inner: Point
+    cuff_outer: Point
+    cuff_inner: Point
+    separation: Point | None = None
+
+    @property
+    def overlaps_body(self) -> bool:
+        return self.separation is not None
+
+    @property
+    def root_centre(self) -> np.ndarray:
+        return (np.asarray(self.root_outer) + np.asarray(self.root_inner)) / 2
+
+    @property
+    def cuff_centre(self) -> np.ndarray:
+        return (np.asarray(self.cuff_outer) + np.asarray(self.cuff_inner)) / 2
+
+    @property
+    def length(self) -> float:
+        return float(np.hypot(*(self.cuff_centre - self.root_centre)))
+
+    @property
+    def cuff_half_width(self) -> float:
+        return float(np.hypot(*np.subtract(self.cuff_outer, self.cuff_inner))) / 2
+
+    def scaled(self, f: float) -> Sleeve:
+        """The same sleeve on a canvas scaled by `f` (pixel centres kept aligned)."""
+
+        def s(p: Point) -> Point:
+            return ((p[0] + 0.5) * f - 0.5, (p[1] + 0.5) * f - 0.5)
+
+        return Sleeve(
+            s(self.root_outer),
+            s(self.root_inner),
+            s(self.cuff_outer),
+            s(self.cuff_inner),
+            None if self.separation is None else s(self.separation),
+        )
+
+
+@dataclass(frozen=True)
+class GarmentGeometry:
+    """Landmarks of an upright front-view garment; see the module docstring.
+
+    side_left/side_right: (a, b) of the body side line x = a + b * y. sleeve: the style the
+    silhouette shows, ``sleeveless``, ``short`` or ``long``; sleeve_left/right are None for
+    a sleeveless side.
+    """
+
+    width: int
+    height: int
+    centre_x: float
+    neck_centre: Point
+    neck_left: Point
+    neck_right: Point
+    shoulder_left: Point
+    shoulder_right: Point
+    armpit_left: Point
+    armpit_right: Point
+    hem_left: Point
+    hem_right: Point
+    side_left: tuple[float, float]
+    side_right: tuple[float, float]
+    sleeve: str
+    sleeve_left: Sleeve | None
+    sleeve_right: Sleeve | None
+
+    @property
+    def shoulder_y(self) -> float:
+        return (self.shoulder_left[1] + self.shoulder_right[1]) / 2
+
+    @property
+    def hem_y(self) -> float:
+        return (self.hem_left[1] + self.hem_right[1]) / 2
+
+    @property
+    def chest_half_width(self) -> float:
+        """Half the distance between the armpits: the width the body part is sized by."""
+        return abs(self.armpit_right[0] - self.armpit_left[0]) / 2
+
+    def side_x(self, side: int, y: np.ndarray | float) -> np.ndarray:
+        """x of the torso part's boundary on `side` (-1 left, +1 right) at rows `y`: the
+        shoulder's x above it, the shoulder-armpit line, then the body side line."""
+        y = np.asarray(y, np.float64)
+        sh = np.asarray(self.shoulder_left if side < 0 else self.shoulder_right)
+        ap = np.asarray(self.armpit_left if side < 0 else self.armpit_right)
+        a, b = self.side_left if side < 0 else self.side_right
+        t = np.clip((y - sh[1]) / max(ap[1] - sh[1], 1e-6), 0.0, 1.0)
+        upper = sh[0] + t * (ap[0] - sh[0])
+        return np.where(y <= ap[1], upper, a + b * y)
+
+    def scaled(self, f: float) -> GarmentGeometry:
+        """The same geometry on a canvas scaled by `f` (pixel centres kept aligned)."""
+
+        def s(p: Point) -> Point:
+            return ((p[0] + 0.5) * f - 0.5, (p[1] + 0.5) * f - 0.5)
+
+        def line(ab: tuple[float, float]) -> tuple[float, float]:
+            a, b = ab  # x = a + b y  ->  x' = (a + b ((y' + .5)/f - .5) + .5) f - .5
+            return ((a - 0.5 * b + 0.5) * f - 0.5 + 0.5 * b, b)
+
+        def sl(v: Sleeve | None) -> Sleeve | None:
+            return None if v is None else v.scaled(f)
+
+        return GarmentGeometry(
+            round(self.width * f),
+            round(self.height * f),
+            (self.centre_x + 0.5) * f - 0.5,
+            s(self.neck_centre),
+            s(self.neck_left),
+            s(self.neck_right),
+            s(self.shoulder_left),
+            s(self.shoulder_right),
+            s(self.armpit_left),
+            s(self.armpit_right),
+            s(self.hem_left),
+            s(self.hem_right),
+            line(self.side_left),
+            line(self.side_right),
+            self.sleeve,
+            sl(self.sleeve_left),
+            sl(self.sleeve_right),
+        )
+
+
+def _centre_runs(fg: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the first and last column of the run of True through column cx, as float;
+    NaN for rows where column cx is False."""
+    w = fg.shape[1]
+    on = fg[:, cx]
+    left_part = ~fg[:, : cx + 1][:, ::-1]  # False run from cx leftwards
+    right_part = ~fg[:, cx:]
+    # index of the first False going outwards (or the border)
+    li = np.where(left_part.any(1), left_part.argmax(1), cx + 1)
+    ri = np.where(right_part.any(1), right_part.argmax(1), w - cx)
+    left = (cx - li + 1).astype(np.float64)
+    right = (cx + ri - 1).astype(np.float64)
+    left[~on] = np.nan
+    right[~on] = np.nan
+    return left, right
+
+
+def _fit_line(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
+    """Robust x = a + b y: least squares, then again without points off by > 2 px."""
+    ok = np.isfinite(xs)
+    ys, xs = ys[ok], xs[ok]
+    if ys.size < 2:
+        raise ValueError("not enough rows for a side line")
+    b, a = np.polyfit(ys, xs, 1)
+    keep = np.abs(xs - (a + b * ys)) <= 2.0
+    if keep.sum() >= 2:
+        b, a = np.polyfit(ys[keep], xs[keep], 1)
+    return float(a), float(b)
+
+
+def _armpit_row(edge: np.ndarray, line: tuple[float, float], start: int, stop: int, tol: float):
+    """Walking up from row `start` to `stop`, the last row before the edge leaves the line
+    by more than `tol` for 3 rows running (or `stop`)."""
+    a, b = line
+    run = 0
+    last_ok = start
+    for y in range(start, stop - 1, -1):
+        x = edge[y]
+        if not np.isfinite(x) or abs(x - (a + b * y)) > tol:
+            run += 1
+            if run >= 3:
+                return last_ok
+        else:
+            run = 0
+            last_ok = y
+    return last_ok
+
+
+def garment_geometry(mask: np.ndarray, item: str = "garment") -> GarmentGeometry:
+    """The geometry of the garment in an (H, W) uint8 {0, 255} upright front-view mask.
+
+    Raises `InvalidInputError` naming `item` when the silhouette has no body to pin (empty,
+    or no run of pixels through the centre near the bottom).
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"expected an (H, W) mask, got {mask.shape}")
+    h, w = mask.shape
+    f = min(1.0, WORK_ROWS / h)
+    small = mask
+    if f < 1.0:
+        size = (max(8, round(w * f)), max(8, round(h * f)))
+        small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+        f = size[1] / h
+    geom = _detect(small >= 128, item)
+    _check_plausible(geom, item)
+    if small is mask:
+        return geom
+    return replace(geom.scaled(1.0 / f), width=w, height=h)
+
+
+def _check_plausible(g: GarmentGeometry, item: str) -> None:
+    """Raise `InvalidInputError` when the landmarks found cannot be an upright front view
+    of a top: shoulders at different heights or off-centre, inside the neckline, armpits
+    above the shoulders or near the hem, a body as wide as it is long, a sleeve root off
+    the canvas. A silhouette read wrongly (a garment photographed folded or at an angle,
+    a mask that took in the bed it lies on) would be drawn as a shredded garment; the pair
+    is refused with the reason instead."""
+    top = min(g.neck_left[1], g.neck_right[1], g.shoulder_left[1], g.shoulder_right[1])
+    gh = max(g.hem_y - top, 1.0)
+    chest = max(g.chest_half_width, 1e-6)
+    problems = []
+    if abs(g.shoulder_left[1] - g.shoulder_right[1]) > MAX_SHOULDER_TILT * gh:
+        problems.append("shoulders at different heights")
+    if abs((g.shoulder_left[0] + g.shoulder_right[0]) / 2 - g.centre_x) > MAX_OFF_CENTRE * chest:
+        problems.append("shoulders off the garment's centre")
+    if (g.neck_left[0] - g.shoulder_left[0]) < MIN_SHOULDER_OUT * chest or (
+        g.shoulder_right[0] - g.neck_right[0]
+    ) < MIN_SHOULDER_OUT * chest:
+        problems.append("no shoulder outside the neckline")
+    for ap, sh in ((g.armpit_left, g.shoulder_left), (g.armpit_right, g.shoulder_right)):
+        if not ARMPIT_DEPTH[0] * gh <= ap[1] - sh[1] <= ARMPIT_DEPTH[1] * gh:
+            problems.append("armpit not between shoulder and waist")
+            break
+    if not CHEST_RATIO[0] <= chest / gh <= CHEST_RATIO[1]:
+        problems.append(f"body {2 * chest / gh:.2f} times as wide as long")
+    for sl in (g.sleeve_left, g.sleeve_right):
+        if sl is not None and not -0.1 * g.width <= sl.root_inner[0] <= 1.1 * g.width:
+            problems.append("sleeve root off the garment")
+            break
+    if problems:
+        raise InvalidInputError(
+            item,
+            "garment silhouette not understood as an upright front view ("
+            + "; ".join(problems)
+            + "): photograph it laid flat and straight, or check its mask",
+        )
+
+
+def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
+    h, w = fg.shape
+    ys, xs = np.nonzero(fg)
+    if ys.size < 64:
+        raise InvalidInputError(item, "garment mask is empty")
+    y0, y1 = int(ys.min()), int(ys.max())
+    gh = y1 - y0 + 1
+    if gh < 16:
+        raise InvalidInputError(item, f"garment silhouette is only {gh} px high")
+    # Centre: middle of the hem run (robust to one-sided sleeves or a pose that is not
+    # symmetric above the waist).
+    hem_y = y1 - max(1, round(0.015 * gh))
+    bx = (int(xs.min()) + int(xs.max())) // 2
+    cols = np.flatnonzero(fg[hem_y])
+    if cols.size == 0:
+        raise InvalidInputError(item, "garment silhouette has no hem")
+    bx = int(cols[np.argmin(np.abs(cols - bx))])
+    left, right = _centre_runs(fg, bx)
+    if not (np.isfinite(left[hem_y]) and np.isfinite(right[hem_y])):
+        raise InvalidInputError(item, "garment silhouette has no body at the hem")
+    cx = (left[hem_y] + right[hem_y]) / 2
+    icx = round(float(cx))
+    left, right = _centre_runs(fg, min(max(icx, 0), w - 1))
+
+    # Body side lines from the lowest part of the body.
+    lo, hi = y0 + int(0.82 * gh), y1 - max(1, int(0.03 * gh))
+    rows = np.arange(lo, hi + 1)
+    if rows.size < 3 or not np.isfinite(left[rows]).any():
+        raise InvalidInputError(item, "garment silhouette has no body below the sleeves")
+    tol = max(1.5, 0.012 * gh)
+    lines, armpits = [], []
+    for edge in (left, right):
+        # A short fit extrapolates badly (a 1 px quantised edge): find the armpit roughly,
+        # refit the line over the whole body below it, then find the armpit again.
+        line = _fit_line(rows.astype(np.float64), edge[rows])
+        rough = _armpit_row(edge, line, lo, y0, 3 * tol)
+        body = np.arange(min(rough + max(2, int(0.05 * gh)), lo), hi + 1)
+        line = _fit_line(body.astype(np.float64), edge[body])
+        lines.append(line)
+        armpits.append(_armpit_row(edge, line, hi, y0, tol))
+    side_l, side_r = lines
+    ap_l, ap_r = armpits
+
+    # Neck sides: the highest points on each side of the centre, nearest the centre.
+    top = np.where(fg.any(0), fg.argmax(0), h).astype(np.float64)
+    neck_pts = []
+    for side in (-1, 1):
+        span = np.arange(icx, -1, -1) if side < 0 else np.arange(icx, w)
+        tops = top[span]
+        best = tops.min()
+        i = int(np.flatnonzero(tops <= best + max(1.0, 0.005 * gh))[0])
+        neck_pts.append((float(span[i]), float(tops[i])))
+    neck_c = (cx, float(top[icx]) if top[icx] < h else float(y0))
+
+    # Per side: sleeved?, outer end, shoulder, armpit, sleeve.
+    col_idx = np.arange(w)
+    sides = {}
+    for side, line, ap_y, neck in (
+        (-1, side_l, ap_l, neck_pts[0]),
+        (1, side_r, ap_r, neck_pts[1]),
+    ):
+        a, b = line
+        half = fg[:, : icx + 1] if side < 0 else fg[:, icx:]
+        # outermost mask column per row on this side
+        if side < 0:
+            outer = np.where(half.any(1), half.argmax(1), np.nan).astype(np.float64)
+        else:
+            outer = np.where(half.any(1), icx + half.shape[1] - 1 - half[:, ::-1].argmax(1), np.nan)
+        rows_up = np.arange(y0, ap_y + 1)
+        reach = side * (outer[rows_up] - (a + b * rows_up))
+        reach_max = np.nanmax(reach) if np.isfinite(reach).any() else 0.0
+        sleeved = reach_max > MIN_SLEEVE_REACH * gh
+        if sleeved:
+            # The side's outermost pixel (any row above the hem band) is the cuff's outer end.
+            band = np.arange(y0, y1 - int(0.02 * gh))
+            oc = outer[band]
+            j = int(np.nanargmin(oc) if side < 0 else np.nanargmax(oc))
+            outer_end = np.array([oc[j], band[j]], np.float64)
+        else:
+            outer_end = np.array([a + b * ap_y, ap_y], np.float64)
+        # Shoulder: top-edge point farthest above the chord neck side -> outer end.
+        nx = int(neck[0])
+        ex = round(float(outer_end[0]))
+        span = np.arange(nx, ex + side, side) if (ex - nx) * side > 0 else np.array([nx])
+        pts = np.stack([span.astype(np.float64), top[span]], 1)
+        pts = pts[pts[:, 1] < h]
+        chord = outer_end - np.asarray(neck)
+        norm = np.hypot(*chord)
+        if pts.shape[0] == 0 or norm < 1e-6:
+            shoulder = np.asarray(neck, np.float64)
+        else:
+            # distance above the chord (towards the top-outside)
+            n = np.array([chord[1], -chord[0]]) / norm
+            if n[1] > 0:
+                n = -n
+            d = (pts - np.asarray(neck)) @ n
+            shoulder = pts[int(np.argmax(d))]
+        sides[side] = {
+            "sleeved": sleeved,
+            "outer_end": outer_end,
+            "shoulder": shoulder,
+            "ap_y": ap_y,
+            "line": line,
+        }
+
+    # Anatomical armpits (sleeves lying over the body hide the real ones).
+    sh_y = (sides[-1]["shoulder"][1] + sides[1]["shoulder"][1]) / 2
+    length = max(hem_y - sh_y, 1.0)
+    for s in sides.values():
+        a, b = s["line"]
+        overlaps = s["sleeved"] and (s["ap_y"] - sh_y) > MAX_ARMPIT_DEPTH * length
+        y = sh_y + OVERLAP_ARMPIT_DEPTH * length if overlaps else float(s["ap_y"])
+        s["armpit"] = np.array([a + b * y, y])
+        s["separation"] = np.array([a + b * s["ap_y"], float(s["ap_y"])]) if overlaps else None
+
+    geom = GarmentGeometry(
+        w,
+        h,
+        float(cx),
+        (float(neck_c[0]), float(neck_c[1])),
+        neck_pts[0],
+        neck_pts[1],
+        _pt(sides[-1]["shoulder"]),
+        _pt(sides[1]["shoulder"]),
+        _pt(sides[-1]["armpit"]),
+        _pt(sides[1]["armpit"]),
+        (float(left[hem_y]), float(hem_y)),
+        (float(right[hem_y]), float(hem_y)),
+        side_l,
+        side_r,
+        "sleeveless",
+        None,
+        None,
+    )
+    sleeves: dict[int, Sleeve | None] = {-1: None, 1: None}
+    all_rows = np.arange(h, dtype=np.float64)
+    for side, s in sides.items():
+        if not s["sleeved"]:
+            continue
+        # A margin keeps the anti-aliased body edge (just off the fitted line) out.
+        bound = geom.side_x(side, all_rows)[:, None] + side * (1.0 + 0.01 * gh)
+        outside = (col_idx[None, :] < bound) if side < 0 else (col_idx[None, :] > bound)
+        sleeves[side] = _sleeve(fg & outside, s["shoulder"], s["armpit"], s["separation"], gh)
+    kinds = []
+    for v in sleeves.values():
+        if v is not None:
+            kinds.append("long" if v.length >= LONG_SLEEVE * length else "short")
+    sleeve = "sleeveless" if not kinds else ("long" if "long" in kinds else "short")
+    return replace(geom, sleeve=sleeve, sleeve_left=sleeves[-1], sleeve_right=sleeves[1])
+
+
+def _pt(p: np.ndarray) -> Point:
+    return (float(p[0]), float(p[1]))
+
+
+def _sleeve(
+    part: np.ndarray,
+    shoulder: np.ndarray,
+    armpit: np.ndarray,
+    separation: np.ndarray | None,
+    gh: int,
+) -> Sleeve | None:
+    ys, xs = np.nonzero(part)
+    if ys.size < 8:
+        return None
+    pts = np.stack([xs, ys], 1).astype(np.float64)
+    c0 = (np.asarray(shoulder) + np.asarray(armpit)) / 2
+    d = pts.mean(0) - c0
+    for _ in range(2):
+        d = d / max(np.hypot(*d), 1e-9)
+        t = (pts - c0) @ d
+        t_max = float(np.percentile(t, 99.7))
+        band = pts[t >= t_max - 0.015 * gh]
+        end = band.mean(0)
+        d = end - c0
+    d = d / max(np.hypot(*d), 1e-9)
+    n = np.array([-d[1], d[0]])
+    if (np.asarray(shoulder) - c0) @ n < 0:
+        n = -n  # n points to the shoulder's (outer) side
+    t = (pts - c0) @ d
+    v = (pts - c0) @ n
+    t_max = float(np.percentile(t, 99.7))
+    near = (t >= t_max - 0.05 * gh) & (t <= t_max - 0.01 * gh)
+    if near.sum() < 2:
+        near = t >= t_max - 0.05 * gh
+    hw_out, hw_in = float(v[near].max()), float(-v[near].min())
+    # Corners: the farthest pixels along the axis on each edge of the sleeve (the cuff
+    # is often cut at an angle to the axis).
+    mid = (hw_out - hw_in) / 2
+    corners = []
+    for sel in (v >= mid + 0.6 * (hw_out - mid), v <= mid - 0.6 * (mid + hw_in)):
+        if not sel.any():
+            sel = v >= mid if len(corners) == 0 else v <= mid
+        i = int(np.argmax(np.where(sel, t, -np.inf)))
+        corners.append(pts[i])
+    cuff_o, cuff_i = corners
+    if separation is None:
+        return Sleeve(_pt(shoulder), _pt(armpit), _pt(cuff_o), _pt(cuff_i))
+    # The hidden inner edge: from the cuff's inner corner through the separation point, up
+    # to a little below the shoulder's height (a sleeve's root is about level).
+    edge = np.asarray(separation) - cuff_i
+    plain = Sleeve(_pt(shoulder), _pt(armpit), _pt(cuff_o), _pt(cuff_i))
+    # The inner edge of a hanging sleeve runs up the body, steeper than 60 degrees from
+    # the horizontal (a sleeve that points sideways or up is not lying on the body: the
+    # low "armpit" was a fold or a mask error), and its root is no wider than the body.
+    if edge[1] > -1e-6 or abs(edge[1]) < 1.7 * abs(edge[0]):
+        return plain
+    y_root = float(shoulder[1]) + 0.04 * gh
+    root_in = cuff_i + edge * (y_root - cuff_i[1]) / edge[1]
+    if float(np.hypot(*(root_in - np.asarray(shoulder)))) > 0.35 * gh:
+        return plain
+    return Sleeve(_pt(shoulder), _pt(root_in), _pt(cuff_o), _pt(cuff_i), _pt(separation))
+
+
+def _beyond(xs: np.ndarray, ys: np.ndarray, p: np.ndarray, q: np.ndarray, ref: np.ndarray):
+    """Pixels on the same side of the line p-q as the point `ref`."""
+    cross = (q[0] - p[0]) * (ys - p[1]) - (q[1] - p[1]) * (xs - p[0])
+    sign = np.sign((q[0] - p[0]) * (ref[1] - p[1]) - (q[1] - p[1]) * (ref[0] - p[0])) or 1.0
+    return cross * sign > 0
+
+
+def torso_and_sleeve_masks(
+    mask: np.ndarray, geom: GarmentGeometry
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split an (H, W) uint8 {0, 255} garment mask (on the canvas `geom` describes) into
+    its torso part and its left and right sleeves, each (H, W) uint8 {0, 255}.
+
+    The torso part lies between the two boundaries of `GarmentGeometry.side_x`; a sleeve is
+    what lies beyond its side's boundary, or, for a sleeve lying over the body, beyond its
+    inner edge and its root (those pixels then belong to the torso part as well). A
+    sleeveless side has nothing beyond its boundary but stray pixels, which stay with the
+    torso.
+    """
+    h, w = mask.shape
+    if (h, w) != (geom.height, geom.width):
+        raise ValueError(
+            f"mask {mask.shape} is not the geometry's canvas {geom.height}x{geom.width}"
+        )
+    ys = np.arange(h, dtype=np.float64)[:, None]
+    xs = np.arange(w, dtype=np.float64)[None, :]
+    fg = mask > 0
+    parts = []
+    beyond_body = []
+    for side, sl in ((-1, geom.sleeve_left), (1, geom.sleeve_right)):
+        bound = geom.side_x(side, ys[:, 0])[:, None]
+        out = (xs < bound) if side < 0 else (xs > bound)
+        out = out & fg
+        if sl is None:
+            parts.append(np.zeros_like(fg))
+            beyond_body.append(np.zeros_like(fg))
+            continue
+        beyond_body.append(out)
+        if sl.overlaps_body:
+            ci, ri = np.asarray(sl.cuff_inner), np.asarray(sl.root_inner)
+            ro, co = np.asarray(sl.root_outer), np.asarray(sl.cuff_outer)
+            inner = _beyond(xs, ys, ci, ri, co)
+            root = _beyond(xs, ys, ro, ri, sl.cuff_centre)
+            out = out | (inner & root & fg)
+        parts.append(out)
+    torso = fg & ~beyond_body[0] & ~beyond_body[1]
+    u8 = np.uint8(255)
+    return (
+        torso.astype(np.uint8) * u8,
+        parts[0].astype(np.uint8) * u8,
+        parts[1].astype(np.uint8) * u8,
+    )

@@ -1,0 +1,988 @@
+"""The physical renderer: drape, wrap, resize and shade a garment with no learned weights.
+
+It is what a user without a CP-VTON checkpoint sees, so it aims to look right to a shopper
+rather than to be a network's stand-in. One pair is rendered in five steps:
+
+1. Body. Keypoints (COCO-18) give a body frame: the shoulder line, the axis down to the
+   hips (estimated for waist-up photos, `complete_torso`), the arms. The torso's visible
+   half-width on each side is measured on the person's silhouette at a few levels (arms
+   and head excluded), within bounds set by the keypoints.
+2. Garment. `vton.render.garment_geometry` reads the neck, shoulders, armpits, hem and
+   sleeves off the garment's mask and splits the mask into a torso part and two sleeves.
+3. Drape. The torso part is mapped row by row: the garment's shoulder line goes to the
+   shoulder seams, its length to the hips (scaled by how long the garment is for its
+   width), and each row wraps around the body like cloth around a cylinder: at the centre
+   the scale is the same across and down, so a chest print keeps its proportions, and
+   the excess width is taken up towards the sides, where the body turns away, until the
+   side seams meet the body's silhouette. Points of that model fit a regularised
+   thin-plate spline (smooth, no folds). Each sleeve gets its own spline from its root
+   (shoulder and armpit, where the torso map put them) along the arm through the elbow to
+   its length (a long sleeve ends at the wrist), with the sleeve's width tapering from the
+   armhole to a cuff no narrower than the arm.
+4. Layers. From back to front: the photo with the old upper clothes removed (skin where
+   the body is, the background outside it, the lower clothes below the new hem, each
+   filled from the photo's own pixels), the garment's torso part, the arms (skin arms,
+   and old sleeves along the arms) in front of it, the sleeves, then hair and face.
+   The label map gives these regions; an asset without one gets the rule-based labels of
+   `vton.person.parsing.estimate_labels`.
+5. Light. The person's shading (`vton.render.shading.shading_gain`: the light and the
+   folds read off the old clothes) multiplies the garment, normalised so that its colour
+   stays true where the light is typical; soft contact shadows darken the collar, the
+   armpits, the cloth around the arms, and the body just under the hem and the sleeves.
+
+Everything runs at the person photo's resolution, inside the box the garment and the old
+clothes occupy; edges are feathered, and pixels away from the body are left as they were.
+
+Failure modes, by design: a pair without both shoulders raises `InvalidInputError` (the
+index marks it ``invalid``); a garment whose silhouette has no body (an empty or shredded
+mask) too. A pose far from frontal (side view, lying down) is drawn anyway and looks wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+from vton.digest import digest_parts
+from vton.errors import InvalidInputError
+from vton.geometry.tps import ThinPlateSpline, fit_tps
+from vton.person.keypoints import IDX
+from vton.person.labels import LIP
+from vton.person.parsing import estimate_labels, face_ellipse
+from vton.person.prep import complete_torso
+from vton.render.base import Renderer, RenderOutput, RenderRequest
+from vton.render.garment_geometry import (
+    GarmentGeometry,
+    garment_geometry,
+    torso_and_sleeve_masks,
+)
+from vton.render.shading import (
+    apply_gain,
+    feather,
+    push_pull_fill,
+    shading_gain,
+    soft_shadow,
+)
+
+__all__ = [
+    "PHYSICAL_VERSION",
+    "Body",
+    "SleevePlan",
+    "DrapePlan",
+    "Drape",
+    "body_frame",
+    "plan_drape",
+    "PhysicalRenderer",
+]
+
+#: Bump when the output changes for the same inputs: it is part of the model digest.
+PHYSICAL_VERSION = "1"
+
+# Body proportions, in shoulder widths (the distance between the shoulder joints).
+#: Shoulder seams sit this far outside the shoulder joints, and this far above them.
+SEAM_OUT, SEAM_UP = 0.1, 0.06
+#: Visible torso half-width just under the arms, and the least at the hips.
+CHEST_HALF, HIP_HALF_MIN = 0.52, 0.44
+#: Visible hip half-width per hip-joint half-distance.
+HIP_WIDTH_RATIO = 1.6
+#: Measured widths are kept within these factors of the keypoint estimate.
+WIDTH_CLAMP = (0.85, 1.15)
+#: Upper arm and forearm lengths when the elbow or wrist is missing.
+UPPER_ARM, FOREARM = 0.8, 0.7
+#: Arm half-thickness at the shoulder, elbow and wrist.
+ARM_HALF = (0.15, 0.12, 0.085)
+#: A garment this long for its chest width (length / chest width) ends at the hips.
+STANDARD_LENGTH_RATIO = 1.39
+#: ... and ends this far (fraction of the torso) below the hip joints.
+HEM_BELOW_HIPS = 0.04
+#: Garment-length factor limits: no garment ends above the waist or at the knees.
+LENGTH_CLAMP = (0.8, 1.25)
+#: Sleeve opening on the body per half of its flat width (a tube seen from the front).
+TUBE = 0.72
+#: Below the arms a loose garment narrows with the body to at most this fraction of the
+#: width its own shape gives it.
+HANG = 0.92
+
+_HEAD = (LIP["hat"], LIP["hair"], LIP["sunglasses"], LIP["face"])
+_ARMS = (LIP["left-arm"], LIP["right-arm"])
+_OLD_UPPER = (LIP["upper-clothes"], LIP["coat"])
+_OLD_FULL = (LIP["dress"], LIP["jumpsuits"])  # removed above the new hem only
+_LOWER = (LIP["pants"], LIP["skirt"])
+_SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.hypot(*v))
+    return v / n if n > 1e-9 else v
+
+
+@dataclass(frozen=True)
+class Body:
+    """A person's body frame, in the photo's pixels (x, y).
+
+    kp: (18, 3) keypoints with estimated hips filled in; sw: shoulder width (joint to
+    joint); axis: unit vector down the body (shoulder midpoint to hip midpoint);
+    across_sh / across_hip: unit vectors along the shoulder and hip lines, viewer's left
+    to right; torso_len: shoulder midpoint to hip midpoint; arms: for each side (-1 the
+    viewer's left, the person's right; +1) the shoulder joint, elbow and wrist (estimated
+    where missing).
+    """
+
+    kp: np.ndarray
+    sw: float
+    shoulder_mid: np.ndarray
+    hip_mid: np.ndarray
+    axis: np.ndarray
+    across_sh: np.ndarray
+    across_hip: np.ndarray
+    torso_len: float
+    arms: dict
+    notes: tuple[str, ...]
+
+    def across(self, level: np.ndarray) -> np.ndarray:
+        """(N, 2) unit vectors along the body at `level` px below the shoulder line."""
+        t = np.clip(np.asarray(level, np.float64) / self.torso_len, 0.0, 1.0)[:, None]
+        v = self.across_sh[None] * (1 - t) + self.across_hip[None] * t
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def centre(self, level: np.ndarray) -> np.ndarray:
+        """(N, 2) points on the body axis `level` px below the shoulder midpoint."""
+        return self.shoulder_mid[None] + np.asarray(level, np.float64)[:, None] * self.axis[None]
+
+    def width_model(self, level: np.ndarray) -> np.ndarray:
+        """Keypoint estimate of the visible torso half-width (px) at `level`."""
+        hip_half = float(np.hypot(*(self.kp[11, :2] - self.kp[8, :2]))) / 2
+        w_hip = max(HIP_HALF_MIN * self.sw, HIP_WIDTH_RATIO * hip_half)
+        t = np.clip((np.asarray(level, np.float64) / self.torso_len - 0.2) / 0.8, 0.0, 1.0)
+        return CHEST_HALF * self.sw * (1 - t) + w_hip * t
+
+
+def body_frame(keypoints: np.ndarray, item: str = "person") -> Body:
+    """The body frame of (18, 3) COCO-18 keypoints (x, y, confidence) in photo pixels.
+
+    Raises `InvalidInputError` when the shoulders are missing or on top of each other (no
+    garment can be placed), `ValueError` for a wrong shape.
+    """
+    kp = np.asarray(keypoints, np.float64)
+    if kp.shape != (18, 3):
+        raise ValueError(f"expected (18, 3) keypoints, got {kp.shape}")
+    if not np.isfinite(kp).all():
+        raise InvalidInputError(item, "keypoints are not finite")
+    if kp[IDX["RShoulder"], 2] <= 0 or kp[IDX["LShoulder"], 2] <= 0:
+        raise InvalidInputError(item, "shoulders not visible: the garment cannot be placed")
+    rs, ls = kp[IDX["RShoulder"], :2], kp[IDX["LShoulder"], :2]
+    sw = float(np.hypot(*(ls - rs)))
+    if sw < 4.0:
+        raise InvalidInputError(item, f"shoulders {sw:.1f} px apart: too small to dress")
+    done, notes = complete_torso(kp.astype(np.float32))
+    kp = done.astype(np.float64)
+    across_sh = _unit(ls - rs)
+    perp = np.array([-across_sh[1], across_sh[0]])
+    if perp[1] < 0:
+        perp = -perp
+    shoulder_mid = (rs + ls) / 2
+    hip_mid = (kp[8, :2] + kp[11, :2]) / 2
+    down = hip_mid - shoulder_mid
+    if float(down @ perp) < 0.6 * sw or float(np.hypot(*down)) > 3.5 * sw:
+        # Hips above or far from the shoulders: a detection error; use the estimate.
+        est = kp.copy()
+        est[[8, 11]] = 0
+        kp = complete_torso(est.astype(np.float32))[0].astype(np.float64)
+        hip_mid = (kp[8, :2] + kp[11, :2]) / 2
+        down = hip_mid - shoulder_mid
+        notes = sorted({*notes, "hips-estimated"})
+    axis = _unit(down)
+    across_hip = _unit(kp[11, :2] - kp[8, :2])
+    if float(across_hip @ across_sh) < 0.5:
+        across_hip = across_sh
+    arms = {}
+    for side, (s, e, w) in ((-1, (2, 3, 4)), (1, (5, 6, 7))):
+        joint = kp[s, :2]
+        # A missing arm hangs down, a little away from the body.
+        default_dir = _unit(axis + 0.27 * across_sh * side)
+        elbow = kp[e, :2] if kp[e, 2] > 0 else joint + default_dir * UPPER_ARM * sw
+        follow = elbow + _unit(elbow - joint) * FOREARM * sw
+        wrist = kp[w, :2] if kp[w, 2] > 0 else follow
+        if float(np.hypot(*(elbow - joint))) < 0.1 * sw:
+            elbow = joint + default_dir * UPPER_ARM * sw
+        if float(np.hypot(*(wrist - elbow))) < 0.1 * sw:
+            wrist = elbow + _unit(elbow - joint) * FOREARM * sw
+        arms[side] = (joint, elbow, wrist)
+    return Body(
+        kp,
+        sw,
+        shoulder_mid,
+        hip_mid,
+        axis,
+        across_sh,
+        across_hip,
+        float(np.hypot(*down)),
+        arms,
+        tuple(notes),
+    )
+
+
+def _capsules(
+    shape: tuple[int, int], segments: Sequence[tuple[np.ndarray, np.ndarray, float]]
+) -> np.ndarray:
+    """(H, W) uint8 {0, 1}: thick lines (p, q, radius) in pixels."""
+    out = np.zeros(shape, np.uint8)
+    for p, q, r in segments:
+        t = max(1, round(2 * r))
+        a = (round(float(p[0])), round(float(p[1])))
+        b = (round(float(q[0])), round(float(q[1])))
+        cv2.line(out, a, b, 1, thickness=t, lineType=cv2.LINE_8)
+        cv2.circle(out, a, max(1, round(r)), 1, -1)
+        cv2.circle(out, b, max(1, round(r)), 1, -1)
+    return out
+
+
+def _arm_segments(body: Body, scale: float, skip_top: float = 0.0):
+    """Capsule segments along both arms; `scale` multiplies the arm thickness; the first
+    `skip_top` of the upper arm is left out (it overlaps the shoulder)."""
+    segs = []
+    for joint, elbow, wrist in body.arms.values():
+        start = joint + (elbow - joint) * skip_top
+        segs.append((start, elbow, ARM_HALF[1] * body.sw * scale))
+        segs.append((elbow, wrist, ARM_HALF[2] * body.sw * scale))
+    return segs
+
+
+def _measure_half_widths(
+    body: Body, inside: np.ndarray, levels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Visible torso half-width (px) on each side at `levels`, walking out from the axis
+    until `inside` ((H, W) bool: body and not arms or head) ends; clamped around the
+    keypoint estimate."""
+    h, w = inside.shape
+    model = body.width_model(levels)
+    step = max(0.5, body.sw / 96.0)
+    ks = np.arange(0, int(1.6 * body.sw / step) + 1) * step
+    centres = body.centre(levels)
+    acr = body.across(levels)
+    out = []
+    for side in (-1, 1):
+        pts = centres[:, None, :] + side * ks[None, :, None] * acr[:, None, :]
+        xi = np.clip(np.round(pts[..., 0]).astype(np.int64), 0, w - 1)
+        yi = np.clip(np.round(pts[..., 1]).astype(np.int64), 0, h - 1)
+        valid = (pts[..., 0] >= 0) & (pts[..., 0] < w) & (pts[..., 1] >= 0) & (pts[..., 1] < h)
+        ok = inside[yi, xi] & valid
+        ok[:, 0] = True
+        first_out = np.where((~ok).any(1), (~ok).argmax(1), ks.size - 1)
+        meas = ks[np.maximum(first_out - 1, 0)] + step / 2
+        # Leaving the photo is not the body's edge: there the estimate stands.
+        cut = ~valid[np.arange(len(levels)), first_out] | ~valid[:, 0]
+        meas = np.where(cut, model, meas)
+        meas = np.clip(meas, WIDTH_CLAMP[0] * model, WIDTH_CLAMP[1] * model)
+        # 3-tap median against single-level outliers (a hand on the hip).
+        padded = np.concatenate([meas[:1], meas, meas[-1:]])
+        meas = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
+        out.append(meas)
+    return out[0], out[1]
+
+
+def _wrap_table() -> tuple[np.ndarray, np.ndarray]:
+    theta = np.linspace(1e-4, np.pi / 2, 256)
+    return theta / np.sin(theta), theta
+
+
+_WRAP_C, _WRAP_THETA = _wrap_table()
+
+
+def _wrap(xi: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Projected position (fraction of the visible half-width) of cloth at arc fraction xi
+    (0 centre, 1 side seam) when the flat half-width is c times the visible one: the
+    cloth keeps its scale at the centre and turns away towards the sides (a cylinder seen
+    from the front). c <= 1: stretched evenly."""
+    xi = np.asarray(xi, np.float64)
+    c = np.broadcast_to(np.asarray(c, np.float64), xi.shape)
+    theta = np.interp(c, _WRAP_C, _WRAP_THETA)
+    wrapped = np.sin(theta * np.minimum(xi, 1.0)) / np.sin(theta)
+    # beyond the seam (never for torso points; kept continuous): the slope at the seam
+    slope = theta * np.cos(theta) / np.sin(theta)
+    wrapped = wrapped + np.maximum(xi - 1.0, 0.0) * slope
+    return np.where(c <= 1.0, xi, wrapped)
+
+
+@dataclass(frozen=True)
+class SleevePlan:
+    """One sleeve's warp: `backward` maps photo pixels to garment-canvas pixels; `outline`
+    (N, 2) photo pixels bounds where the sleeve may be drawn; `side` -1 / +1."""
+
+    side: int
+    backward: ThinPlateSpline
+    outline: np.ndarray
+    body_points: np.ndarray
+    garment_points: np.ndarray
+
+
+@dataclass(frozen=True)
+class DrapePlan:
+    """Where a garment goes on a person.
+
+    canvas_scale: garment-canvas pixels per pixel of the cloth asset (the garment is
+    reduced first when it would be drawn much smaller); geometry: measured on that canvas;
+    scale: photo pixels per canvas pixel at the chest centre; torso: backward spline (photo
+    pixels -> canvas pixels) with its control points; sleeves: one `SleevePlan` per sleeve;
+    roi: (x0, y0, x1, y1) photo box holding the garment.
+    """
+
+    body: Body
+    geometry: GarmentGeometry
+    canvas_scale: float
+    scale: float
+    torso: ThinPlateSpline
+    torso_body_points: np.ndarray
+    torso_garment_points: np.ndarray
+    sleeves: tuple[SleevePlan, ...]
+    roi: tuple[int, int, int, int]
+    hem_level: float
+    seam_level: float
+
+
+def _half_width_fn(seam_level: float, seam_half: tuple[float, float], levels, wl, wr):
+    """Body half-width (px) per side as a function of level: the seam half-distance at the
+    seam level and above, the measured widths below, interpolated between."""
+    lv = np.concatenate([[seam_level], levels])
+    tables = {-1: np.concatenate([[seam_half[0]], wl]), 1: np.concatenate([[seam_half[1]], wr])}
+
+    def fn(side: np.ndarray, level: np.ndarray) -> np.ndarray:
+        left = np.interp(level, lv, tables[-1])
+        right = np.interp(level, lv, tables[1])
+        return np.where(side < 0, left, right)
+
+    return fn
+
+
+def _seam_level(body: Body, person: np.ndarray) -> float:
+    """Level (px along the axis, negative = above the shoulder line) of the top of the
+    shoulders where the seams go: the top of `person` ((H, W) bool: body, not head) above
+    each seam, averaged, within 0.03 to 0.2 shoulder widths above the joints."""
+    h, w = person.shape
+    sw = body.sw
+    ks = np.arange(-0.3 * sw, 0.1 * sw, max(0.5, sw / 96.0))
+    tops = []
+    for side in (-1, 1):
+        base = body.shoulder_mid + body.across_sh * side * (0.5 + SEAM_OUT * 0.5) * sw
+        pts = base[None] + ks[:, None] * body.axis[None]
+        xi, yi = np.round(pts[:, 0]).astype(int), np.round(pts[:, 1]).astype(int)
+        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        on = np.zeros(ks.size, bool)
+        on[ok] = person[yi[ok], xi[ok]]
+        if on.any():
+            tops.append(float(ks[int(np.argmax(on))]))
+    top = float(np.mean(tops)) if tops else -SEAM_UP * sw
+    return float(np.clip(top + 0.02 * sw, -0.2 * sw, -0.03 * sw))
+
+
+def plan_drape(
+    geometry: GarmentGeometry,
+    body: Body,
+    labels: np.ndarray,
+    *,
+    regularisation: float = 1e-3,
+    canvas_scale: float = 1.0,
+) -> DrapePlan:
+    """Fit the torso and sleeve warps of a garment (`geometry`, on its canvas) onto `body`.
+
+    labels: (H, W) uint8 LIP ids of the photo; the torso's visible widths and the top of
+    the shoulders are measured on them. Pure geometry: no pixels are touched.
+    """
+    g = geometry
+    sw = body.sw
+    h, w = labels.shape
+    person = (labels > 0) & ~np.isin(labels, _HEAD)
+    inside = person & ~np.isin(labels, _ARMS)
+    inside &= ~_capsules((h, w), _arm_segments(body, 1.0)).astype(bool)
+    seam_level = _seam_level(body, person)
+    # Garment length on the body, from its proportions.
+    chest_g = max(g.chest_half_width, 1.0)
+    length_g = max(g.hem_y - g.shoulder_y, 1.0)
+    ratio = length_g / (2 * chest_g) / STANDARD_LENGTH_RATIO
+    ratio = float(np.clip(ratio, *LENGTH_CLAMP))
+    hem_level = body.torso_len * (1 + HEM_BELOW_HIPS) * ratio
+    hem_level = max(hem_level, 0.5 * body.torso_len)
+    s = (hem_level - seam_level) / length_g
+
+    # Measured down to the hips only: below them the silhouette is the legs.
+    levels = np.linspace(0.2, 1.0, 6) * body.torso_len
+    wl, wr = _measure_half_widths(body, inside, levels)
+    seam_half = (0.5 + SEAM_OUT) * sw
+    widths = _half_width_fn(seam_level, (seam_half, seam_half), levels, wl, wr)
+
+    ap_y = (g.armpit_left[1] + g.armpit_right[1]) / 2
+    ap_level = seam_level + (ap_y - g.shoulder_y) * s
+
+    # The widest the body gets from the armpits down to each level: cloth hangs from it.
+    fine = np.linspace(ap_level, max(hem_level, ap_level + 1.0), 32)
+    run_l = np.maximum.accumulate(widths(np.full(32, -1.0), fine))
+    run_r = np.maximum.accumulate(widths(np.full(32, 1.0), fine))
+
+    def garment_half(side: np.ndarray, gy: np.ndarray) -> np.ndarray:
+        left = g.centre_x - g.side_x(-1, gy)
+        right = g.side_x(1, gy) - g.centre_x
+        return np.maximum(np.where(side < 0, left, right), 1.0)
+
+    def forward(pts: np.ndarray) -> np.ndarray:
+        """Garment-canvas points -> photo points through the row-wrap model."""
+        gx, gy = pts[:, 0], pts[:, 1]
+        level = seam_level + (gy - g.shoulder_y) * s
+        side = np.where(gx < g.centre_x, -1.0, 1.0)
+        a_g = garment_half(side, gy)
+        a = a_g * s
+        wb = widths(side, level)
+        # Below the arms cloth hangs: it narrows with the body only as far as the
+        # garment's own shape does (a tee does not follow the waist in), and a little.
+        widest = np.where(side < 0, np.interp(level, fine, run_l), np.interp(level, fine, run_r))
+        hang = widest * a_g / garment_half(side, np.full_like(gy, ap_y))
+        wb = np.where(level > ap_level, np.maximum(wb, HANG * hang), wb)
+        u = np.abs(gx - g.centre_x) * s
+        x = wb * _wrap(u / a, a / wb)
+        return body.centre(level) + (side * x)[:, None] * body.across(level)
+
+    # Control points: rows from the collar to the hem, across the torso part.
+    neck_y = min(g.neck_left[1], g.neck_right[1])
+    rows = np.concatenate([[neck_y, g.shoulder_y, ap_y], np.linspace(ap_y, g.hem_y, 5)[1:]])
+    frac = np.array([-1.0, -0.7, -0.35, 0.0, 0.35, 0.7, 1.0])
+    gpts = []
+    for y in rows:
+        xl, xr = float(g.side_x(-1, y)), float(g.side_x(1, y))
+        for f in frac:
+            half = (g.centre_x - xl) if f < 0 else (xr - g.centre_x)
+            gpts.append((g.centre_x + f * half, y))
+    gpts += [g.neck_left, g.neck_right, g.neck_centre]
+    garment_pts = np.unique(np.round(np.asarray(gpts, np.float64), 3), axis=0)
+    body_pts = forward(garment_pts)
+    torso = fit_tps(body_pts, garment_pts, regularisation)
+
+    sleeves = []
+    for side, sl in ((-1, g.sleeve_left), (1, g.sleeve_right)):
+        if sl is None:
+            continue
+        sleeves.append(_plan_sleeve(side, sl, body, forward, s, regularisation))
+
+    all_pts = [body_pts] + [sp.outline for sp in sleeves]
+    pts = np.concatenate(all_pts)
+    return DrapePlan(
+        body,
+        g,
+        canvas_scale,
+        s,
+        torso,
+        body_pts,
+        garment_pts,
+        tuple(sleeves),
+        (
+            int(np.floor(pts[:, 0].min())),
+            int(np.floor(pts[:, 1].min())),
+            int(np.ceil(pts[:, 0].max())) + 1,
+            int(np.ceil(pts[:, 1].max())) + 1,
+        ),
+        hem_level,
+        seam_level,
+    )
+
+
+def _path_point(path: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray]:
+    """Point at arc length `dist` along polyline `path` (K, 2), and the unit direction
+    there (averaged across a joint it sits on)."""
+    seg = np.diff(path, axis=0)
+    lens = np.hypot(seg[:, 0], seg[:, 1])
+    cum = np.concatenate([[0.0], np.cumsum(lens)])
+    dist = float(np.clip(dist, 0.0, cum[-1]))
+    i = int(min(np.searchsorted(cum, dist, side="right") - 1, len(seg) - 1))
+    t = (dist - cum[i]) / max(lens[i], 1e-9)
+    p = path[i] + seg[i] * t
+    d = _unit(seg[i])
+    # Blend directions near the joint so the sleeve's edges turn smoothly.
+    if i + 1 < len(seg) and lens[i] - (dist - cum[i]) < 0.15 * lens[i]:
+        d = _unit(d + _unit(seg[i + 1]))
+    elif i > 0 and dist - cum[i] < 0.15 * lens[i]:
+        d = _unit(d + _unit(seg[i - 1]))
+    return p, d
+
+
+def _plan_sleeve(side, sl, body: Body, forward, s: float, regularisation: float) -> SleevePlan:
+    sw = body.sw
+    root_o = forward(np.asarray([sl.root_outer]))[0]
+    root_i = forward(np.asarray([sl.root_inner]))[0]
+    root_c = (root_o + root_i) / 2
+    _, elbow, wrist = body.arms[side]
+    path = np.stack([root_c, elbow, wrist])
+    upper = float(np.hypot(*(elbow - root_c)))
+    full = upper + float(np.hypot(*(wrist - elbow)))
+    length = sl.length * s
+    long = sl.length * s > 1.2 * upper
+    if long:
+        length = float(np.clip(length, 0.92 * full, full))
+    else:
+        length = float(np.clip(length, 0.2 * upper, full))
+    # Garment sleeve frame.
+    gc0 = sl.root_centre
+    gc1 = sl.cuff_centre
+    gd = _unit(gc1 - gc0)
+    gn = np.array([-gd[1], gd[0]])
+    if (np.asarray(sl.root_outer) - gc0) @ gn < 0:
+        gn = -gn
+    root_hw_g = abs(float((np.asarray(sl.root_outer) - gc0) @ gn))
+    root_hw_b = float(np.hypot(*(root_o - root_i))) / 2
+    cuff_hw_g = sl.cuff_half_width
+    # Arm thickness where the cuff ends.
+    arm_hw = np.interp(length, [0.0, upper, full], [a * sw for a in ARM_HALF])
+    cuff_hw_b = max(TUBE * cuff_hw_g * s, 1.08 * arm_hw)
+    stations = [0.0, 1 / 3, 2 / 3, 1.0]
+    fe = upper / max(length, 1e-6)
+    if 0.15 < fe < 0.9:
+        stations = sorted({*stations, fe})
+    gpts, bpts, outer_b, inner_b = [], [], [], []
+    # Orientation of the body's outer side: towards the shoulder seam.
+    for f in stations:
+        hw_g = root_hw_g + (cuff_hw_g - root_hw_g) * f
+        hw_b = root_hw_b + (cuff_hw_b - root_hw_b) * f
+        cg = gc0 + (gc1 - gc0) * f
+        p, d = _path_point(path, f * length)
+        n = np.array([-d[1], d[0]])
+        if f == 0.0:
+            go, gi = np.asarray(sl.root_outer), np.asarray(sl.root_inner)
+            bo, bi = root_o, root_i
+            sign = 1.0 if (root_o - root_c) @ n >= 0 else -1.0
+        else:
+            go, gi = cg + gn * hw_g, cg - gn * hw_g
+            bo, bi = p + sign * n * hw_b, p - sign * n * hw_b
+        gpts += [go, cg, gi]
+        bpts += [bo, p, bi]
+        outer_b.append(bo)
+        inner_b.append(bi)
+    gpts_a = np.asarray(gpts, np.float64)
+    bpts_a = np.asarray(bpts, np.float64)
+    backward = fit_tps(bpts_a, gpts_a, regularisation)
+    outline = np.concatenate([np.asarray(outer_b), np.asarray(inner_b)[::-1]])
+    return SleevePlan(side, backward, outline, bpts_a, gpts_a)
+
+
+def _eval_map(
+    tps: ThinPlateSpline, box: tuple[int, int, int, int], step: int, offset: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Backward map over the photo box (x0, y0, x1, y1): float32 map_x, map_y of the box's
+    size, in canvas pixels minus `offset`; the spline is evaluated every `step` px and
+    interpolated (it is smooth), with the pixel-centre convention of `warp_image`."""
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, x1 - x0
+    gh, gw = -(-h // step) + 2, -(-w // step) + 2
+    ys = y0 + (np.arange(gh) - 1 + 0.5) * step - 0.5
+    xs = x0 + (np.arange(gw) - 1 + 0.5) * step - 0.5
+    gy, gx = np.meshgrid(ys, xs, indexing="ij")
+    coarse = tps(np.stack([gx.ravel(), gy.ravel()], 1)) - offset
+    coarse = coarse.reshape(gh, gw, 2).astype(np.float32)
+    dense = cv2.resize(coarse, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)
+    dense = dense[step : step + h, step : step + w]
+    return np.ascontiguousarray(dense[..., 0]), np.ascontiguousarray(dense[..., 1])
+
+
+def _remap(img: np.ndarray, mx: np.ndarray, my: np.ndarray, border) -> np.ndarray:
+    return cv2.remap(
+        img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
+    )
+
+
+@dataclass(frozen=True)
+class Drape:
+    """One pair's geometry (`PhysicalRenderer.drape`): labels (H, W) uint8 LIP ids used for
+    layering (the asset's, or estimated); garment, garment_mask: the canvas the plan's
+    warps sample, (h, w, 3) uint8 and (h, w) uint8 0..255."""
+
+    body: Body
+    labels: np.ndarray
+    plan: DrapePlan
+    garment: np.ndarray
+    garment_mask: np.ndarray
+
+
+def _bare_body(
+    body: Body, plan: DrapePlan, shape: tuple[int, int], origin: np.ndarray
+) -> np.ndarray:
+    """(H, W) bool over a crop at `origin`: where the person's bare body probably is under
+    the clothes, from the keypoints alone (the clothes' outline says how loose they were,
+    not where the body is): a neck, shoulders sloping from it to the seams, the torso at
+    the keypoint estimate of its width down to the hips, and the arms."""
+    sw = body.sw
+    top = plan.seam_level
+    levels = np.concatenate(
+        [
+            [top - 0.45 * sw, top - 0.1 * sw, top - 0.09 * sw],
+            np.linspace(top, body.torso_len * 1.05, 8),
+        ]
+    )
+    half = body.width_model(levels)
+    # neck, the base of the neck, the shoulders' slope down to the seams
+    half[:4] = np.array([0.16, 0.16, 0.24, 0.5 + SEAM_OUT]) * sw
+    centre = body.centre(levels) - origin
+    acr = body.across(levels)
+    left = centre - acr * half[:, None]
+    right = centre + acr * half[:, None]
+    poly = np.concatenate([left, right[::-1]])
+    out = np.zeros(shape, np.uint8)
+    cv2.fillPoly(out, [np.round(poly).astype(np.int32)], 1)
+    segs = [(p - origin, q - origin, r) for p, q, r in _arm_segments(body, 1.15)]
+    out |= _capsules(shape, segs)
+    return out.astype(bool)
+
+
+class PhysicalRenderer(Renderer):
+    """Weight-free drape with occlusion, old-garment removal and shading; see the module
+    docstring. Parameters are part of the model digest.
+
+    regularisation: thin-plate spline smoothing (normalised units); shading: strength of
+    the person's light on the garment (0 = flat, 1 = as photographed); wrinkles: strength
+    of the fold band; shadows: strength of the contact shadows; feather: edge softness in
+    pixels at a 512 px photo (scaled with the photo).
+    """
+
+    name = "physical"
+    batch_size = 1
+    uses_gpu = False
+
+    def __init__(
+        self,
+        regularisation: float = 1e-3,
+        shading: float = 0.85,
+        wrinkles: float = 0.8,
+        shadows: float = 1.0,
+        feather: float = 0.8,
+    ) -> None:
+        for name, v in (
+            ("regularisation", regularisation),
+            ("shading", shading),
+            ("wrinkles", wrinkles),
+            ("shadows", shadows),
+            ("feather", feather),
+        ):
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        self.regularisation = float(regularisation)
+        self.shading = float(shading)
+        self.wrinkles = float(wrinkles)
+        self.shadows = float(shadows)
+        self.feather = float(feather)
+
+    @property
+    def model_id(self) -> str:
+        """Readable name and algorithm version, e.g. ``physical-v1``."""
+        return f"physical-v{PHYSICAL_VERSION}"
+
+    @property
+    def model_digest(self) -> str:
+        """``weight-free:physical-v<version>:<digest of the version and parameters>``: a new
+        version or other parameters re-key every output."""
+        return f"weight-free:{self.model_id}:" + digest_parts(
+            "physical",
+            PHYSICAL_VERSION,
+            *(
+                repr(v)
+                for v in (
+                    self.regularisation,
+                    self.shading,
+                    self.wrinkles,
+                    self.shadows,
+                    self.feather,
+                )
+            ),
+        )
+
+    def render_batch(self, requests: Sequence[RenderRequest]) -> list[RenderOutput | Exception]:
+        out: list[RenderOutput | Exception] = []
+        for req in requests:
+            try:
+                out.append(self.render_one(req))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    # -- one pair -------------------------------------------------------------------------
+
+    def render_one(self, req: RenderRequest) -> RenderOutput:
+        """Render one pair; raises for a pair that cannot be rendered."""
+        d = self.drape(req)
+        return self._compose(
+            req.person.image, d.labels, d.body, d.plan, d.garment, d.garment_mask,
+            d.plan.geometry, req.person.meta,
+        )  # fmt: skip
+
+    def drape(self, req: RenderRequest) -> Drape:
+        """The geometry of one pair: body frame, label map used, and the fitted warps with
+        the garment canvas they sample (reduced when the garment is drawn small)."""
+        person, cloth = req.person, req.cloth
+        item = f"pair {req.pair_id}"
+        img = person.image
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(f"{item}: person image must be (H, W, 3) uint8, got {img.shape}")
+        if cloth.image.shape[:2] != cloth.mask.shape or cloth.image.ndim != 3:
+            raise ValueError(
+                f"{item}: garment image {cloth.image.shape} and mask {cloth.mask.shape} differ"
+            )
+        body = body_frame(person.keypoints, f"{item} person")
+        labels = self._labels(person, body)
+        geom_full = garment_geometry(cloth.mask, f"{item} garment")
+        plan = plan_drape(geom_full, body, labels, regularisation=self.regularisation)
+        # Reduce the garment when it is drawn much smaller than its canvas: antialiasing,
+        # and less to sample.
+        f = min(1.0, 1.5 * plan.scale)
+        if f >= 0.95:
+            return Drape(body, labels, plan, cloth.image, cloth.mask)
+        h0, w0 = cloth.mask.shape
+        size = (max(8, round(w0 * f)), max(8, round(h0 * f)))
+        f = size[1] / h0
+        g_img = cv2.resize(cloth.image, size, interpolation=cv2.INTER_AREA)
+        g_mask = cv2.resize(cloth.mask, size, interpolation=cv2.INTER_AREA)
+        geom = replace(geom_full.scaled(f), width=size[0], height=size[1])
+        plan = plan_drape(geom, body, labels, regularisation=self.regularisation, canvas_scale=f)
+        return Drape(body, labels, plan, g_img, g_mask)
+
+    def _labels(self, person, body: Body) -> np.ndarray:
+        h, w = person.image.shape[:2]
+        if person.parse is not None:
+            if person.parse.shape != (h, w):
+                raise ValueError(
+                    f"label map {person.parse.shape} does not match the photo {(h, w)}"
+                )
+            return person.parse
+        mask = person.mask
+        if mask is None or mask.shape != (h, w):
+            raise ValueError(f"person mask {getattr(mask, 'shape', None)} does not match {(h, w)}")
+        face = face_ellipse(person.keypoints)
+        return estimate_labels(person.image, mask, person.keypoints.astype(np.float32), face)
+
+    def _compose(self, img, labels, body: Body, plan: DrapePlan, g_img, g_mask, geom, meta):
+        h, w = img.shape[:2]
+        sw = body.sw
+        res = max(h, w) / 512.0
+        # Work box: the garment's and the old clothes' extent, with a margin.
+        old_full = np.isin(labels, _OLD_UPPER)
+        hem_line = float(plan.hem_level)
+        rows_old = np.isin(labels, _OLD_FULL)
+        if rows_old.any():
+            yy, xx = np.nonzero(rows_old)
+            lvl = (np.stack([xx, yy], 1) - body.shoulder_mid) @ body.axis
+            keep = lvl <= hem_line + 0.05 * sw
+            rows_old[yy[~keep], xx[~keep]] = False
+            old_full |= rows_old
+        x0, y0, x1, y1 = plan.roi
+        margin = int(0.12 * sw) + 4
+        if old_full.any():
+            ys, xs = np.nonzero(old_full)
+            x0, y0 = min(x0, int(xs.min())), min(y0, int(ys.min()))
+            x1, y1 = max(x1, int(xs.max()) + 1), max(y1, int(ys.max()) + 1)
+        x0, y0 = max(0, x0 - margin), max(0, y0 - margin)
+        x1, y1 = min(w, x1 + margin), min(h, y1 + margin)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            raise InvalidInputError("pair", "the garment falls outside the photo")
+        box = (x0, y0, x1, y1)
+        bh, bw = y1 - y0, x1 - x0
+        origin = np.array([x0, y0], np.float64)
+        crop = img[y0:y1, x0:x1]
+        lab = labels[y0:y1, x0:x1]
+        old = old_full[y0:y1, x0:x1]
+        step = max(2, min(8, round(4 * res)))
+        fsig = self.feather * res
+
+        # Garment parts on the canvas, then warped.
+        hard = np.where(g_mask >= 128, 255, 0).astype(np.uint8)
+        torso_m, left_m, right_m = torso_and_sleeve_masks(hard, geom)
+        soft = g_mask  # anti-aliased edges of the (possibly reduced) garment mask
+        white = (255, 255, 255)
+        mx, my = _eval_map(plan.torso, box, step, np.zeros(2))
+        t_rgb = _remap(g_img, mx, my, white)
+        t_alpha = _remap(cv2.min(soft, torso_m), mx, my, 0)
+        t_alpha = t_alpha.astype(np.float32) * np.float32(1 / 255)
+        sleeve_layers = []
+        for sp in plan.sleeves:
+            part = left_m if sp.side < 0 else right_m
+            # A little of the torso goes with the sleeve, so no gap opens at the seam.
+            part = cv2.min(soft, _dilate(part, max(1, round(0.004 * geom.height))))
+            smx, smy = _eval_map(sp.backward, box, step, np.zeros(2))
+            s_rgb = _remap(g_img, smx, smy, white)
+            s_alpha = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
+            lim = np.zeros((bh, bw), np.uint8)
+            poly = np.round(sp.outline - origin).astype(np.int32)
+            cv2.fillPoly(lim, [poly], 1)
+            lim = cv2.dilate(lim, _disc(max(1, round(0.03 * sw))))
+            s_alpha *= feather(lim, 0.02 * sw)
+            sleeve_layers.append((s_rgb, s_alpha))
+
+        # Occluders: head always in front; arms in front of the torso part.
+        head = np.isin(lab, _HEAD)
+        arms_front = np.isin(lab, _ARMS)
+        caps = _capsules(
+            (bh, bw),
+            [(p - origin, q - origin, r) for p, q, r in _arm_segments(body, 0.75, skip_top=0.4)],
+        ).astype(bool)
+        arms_front |= caps & old
+        head_a = feather(head, fsig)
+        arms_a = feather(arms_front, fsig)
+        # Cloth rests on the shoulders: above the chest it stays within the person's
+        # outline (a garment cut straighter than the shoulders' slope would otherwise
+        # stand out into the background beside the neck).
+        rest = _on_shoulders(lab > 0, body, plan, origin, fsig)
+        t_alpha = feather(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_a)) * rest
+        sleeve_alpha_total = np.zeros((bh, bw), np.float32)
+        layers = []
+        for s_rgb, s_alpha in sleeve_layers:
+            a = feather(s_alpha, fsig * 0.6) * (1 - head_a) * rest
+            layers.append((s_rgb, a))
+            sleeve_alpha_total = np.maximum(sleeve_alpha_total, a)
+
+        # Base: the photo with the old clothes removed.
+        base = self._remove_old(crop, lab, old, body, plan, origin)
+
+        # Light.
+        gain = shading_gain(crop, old, sw, strength=self.shading, wrinkles=self.wrinkles)
+        garment_area = np.maximum(t_alpha, sleeve_alpha_total) > 0.5
+        if garment_area.any():
+            gain = gain / float(np.median(gain[garment_area]))
+        # Contact shadows on the garment.
+        k = self.shadows
+        shade = np.ones((bh, bw), np.float32)
+        if k > 0:
+            neck_zone = feather(head | np.isin(lab, (LIP["neck"],)), 0.0)
+            collar = soft_shadow(neck_zone, 0.03 * sw, (0.0, 0.015 * sw))
+            shade *= 1 - 0.25 * k * collar
+            arm_sh = soft_shadow(arms_a, 0.03 * sw, (0.0, 0.01 * sw))
+            shade *= 1 - 0.22 * k * arm_sh * (1 - arms_a)
+            sl_sh = soft_shadow(sleeve_alpha_total, 0.025 * sw, (0.0, 0.01 * sw))
+            t_shade = shade * (1 - 0.25 * k * sl_sh * (1 - sleeve_alpha_total))
+            pits = np.zeros((bh, bw), np.float32)
+            for sp in plan.sleeves:
+                p = sp.body_points[2] - origin  # root inner = armpit on the body
+                cv2.circle(pits, (round(p[0]), round(p[1])), max(1, round(0.05 * sw)), 1.0, -1)
+            if plan.sleeves:
+                pits = feather(pits, 0.06 * sw)
+                t_shade *= 1 - 0.3 * k * np.minimum(pits * 1.5, 1.0)
+        else:
+            t_shade = shade
+        out = base.astype(np.float32)
+        # The garment's shadow on the body under the hem and around the sleeves.
+        if k > 0:
+            # Arms in front of the torso part receive no shadow from it; the sleeves'
+            # shadow falls on the arms below them.
+            cover = np.maximum(t_alpha, sleeve_alpha_total)
+            cast = np.maximum(
+                soft_shadow(t_alpha, 0.025 * sw, (0.0, 0.02 * sw)) * (1 - arms_a),
+                soft_shadow(sleeve_alpha_total, 0.025 * sw, (0.0, 0.02 * sw)),
+            )
+            on_body = (lab > 0).astype(np.float32)
+            out *= (1 - 0.3 * k * cast * (1 - cover) * on_body)[..., None]
+        t_col = apply_gain(t_rgb, gain * t_shade)
+        out += (t_col - out) * t_alpha[..., None]
+        for s_rgb, a in layers:
+            s_col = apply_gain(s_rgb, gain * shade)
+            out += (s_col - out) * a[..., None]
+        # Head last (hair over the garment; its pixels are the photo's own).
+        out += (crop.astype(np.float32) - out) * head_a[..., None] * (head_a > 0.5)[..., None]
+
+        tryon = img.copy()
+        tryon[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        warped = np.full_like(img, 255)
+        comp = np.zeros((h, w), np.uint8)
+        cover = np.maximum(t_alpha, sleeve_alpha_total)
+        wc = t_rgb.astype(np.float32)
+        for s_rgb, a in layers:
+            wc += (s_rgb.astype(np.float32) - wc) * a[..., None]
+        wmask = np.maximum(_remap(torso_m, mx, my, 0).astype(np.float32) / 255, sleeve_alpha_total)
+        wc = wc * wmask[..., None] + 255 * (1 - wmask[..., None])
+        warped[y0:y1, x0:x1] = np.clip(wc + 0.5, 0, 255).astype(np.uint8)
+        comp[y0:y1, x0:x1] = np.clip(cover * 255 + 0.5, 0, 255).astype(np.uint8)
+        notes = tuple(sorted(set(body.notes) | set(meta.get("notes", ())) & {"hips-estimated"}))
+        return RenderOutput(tryon=tryon, warped_cloth=warped, composition_mask=comp, notes=notes)
+
+    def _remove_old(self, crop, lab, old, body: Body, plan: DrapePlan, origin) -> np.ndarray:
+        """The crop with the old upper clothes replaced by what would be seen without them:
+        skin where the body is (`_bare_body`), the lower clothes below the new hem, the
+        background outside."""
+        if not old.any():
+            return crop
+        bh, bw = lab.shape
+        sw = body.sw
+        # Grow into the background a little: the old clothes' anti-aliased fringe.
+        grow = cv2.dilate(old.astype(np.uint8), _disc(max(1, round(0.012 * sw)))).astype(bool)
+        old = old | (grow & (lab == 0))
+        ys, xs = np.nonzero(old)
+        bare = _bare_body(body, plan, (bh, bw), origin)
+        rel = np.stack([xs, ys], 1) + origin - body.shoulder_mid
+        level = rel @ body.axis
+        below = level > plan.hem_level
+        skin = bare[ys, xs] & ~below
+        lower = below & bare[ys, xs]
+        bg = ~(skin | lower)
+        crop_f = crop.astype(np.float32)
+        out = crop_f.copy()
+        if skin.any():
+            out[ys[skin], xs[skin]] = self._skin(crop_f, lab, old, bare, sw)[ys[skin], xs[skin]]
+        for sel, labels_src in ((lower, _LOWER), (bg, (0,))):
+            if not sel.any():
+                continue
+            src = np.isin(lab, labels_src) & ~old
+            if labels_src == (0,):
+                src = cv2.erode(src.astype(np.uint8), _disc(max(1, round(0.01 * sw)))).astype(bool)
+            if not src.any():
+                src = ~old & ~np.isin(lab, _HEAD)
+            if not src.any():
+                continue
+            fill = push_pull_fill(crop_f, src.astype(np.float32))
+            out[ys[sel], xs[sel]] = fill[ys[sel], xs[sel]]
+        return out
+
+    def _skin(self, crop_f, lab, old, bare, sw) -> np.ndarray:
+        """A skin layer over the crop: the person's skin colour, lit like the old clothes
+        were (their low-frequency light), darker towards the body's outline (it turns
+        away from the light)."""
+        # The face is the largest, best lit patch of skin; the neck is usually in its
+        # shadow and arms are often small.
+        face = lab == LIP["face"]
+        skin_px = np.isin(lab, _SKIN)
+        if face.sum() >= 50:
+            colour = 0.93 * np.median(crop_f[face], axis=0)
+        elif skin_px.sum() >= 20:
+            colour = np.median(crop_f[skin_px], axis=0)
+        else:
+            colour = np.array([205.0, 160.0, 135.0])
+        light = shading_gain(crop_f.astype(np.uint8), old, sw, strength=0.8, wrinkles=0.0)
+        # Rounded body: a soft falloff over the outer tenth of a shoulder width.
+        dist = cv2.distanceTransform(bare.astype(np.uint8), cv2.DIST_L2, 3)
+        light *= 0.82 + 0.18 * np.minimum(dist / max(0.1 * sw, 1.0), 1.0)
+        # The chin's shadow on the neck.
+        chin = soft_shadow(face.astype(np.float32), 0.06 * sw, (0.0, 0.06 * sw))
+        light *= 1 - 0.35 * chin * (1 - face)
+        skin = np.empty_like(crop_f)
+        skin[:] = colour
+        return apply_gain(skin, light)
+
+
+def _on_shoulders(
+    person: np.ndarray, body: Body, plan: DrapePlan, origin: np.ndarray, fsig: float
+) -> np.ndarray:
+    """(H, W) float32 0..1 over a crop: 1 below the upper chest; above it, the person's
+    outline (`person`, (H, W) bool) grown by a fiftieth of a shoulder width and feathered."""
+    sw = body.sw
+    h, w = person.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    rel_x = xs + np.float32(origin[0] - body.shoulder_mid[0])
+    rel_y = ys + np.float32(origin[1] - body.shoulder_mid[1])
+    level = rel_x * np.float32(body.axis[0]) + rel_y * np.float32(body.axis[1])
+    # 0 above the seams, 1 from a fifth of a shoulder width below them.
+    ramp = np.clip((level - plan.seam_level) / (0.2 * sw), 0.0, 1.0).astype(np.float32)
+    grown = _dilate(person.astype(np.uint8), max(1, round(0.02 * sw)))
+    inside = feather(grown, max(fsig, 0.5))
+    return np.maximum(inside, ramp)
+
+
+def _disc(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def _dilate(m: np.ndarray, r: int) -> np.ndarray:
+    if r <= 0:
+        return m
+    return cv2.dilate(m, _disc(r))

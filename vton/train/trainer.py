@@ -1,0 +1,381 @@
+"""Training loops for the GMM and the TOM, resumable bit for bit.
+
+`train(settings)` builds the network (seeded, or from `init_checkpoint`), Adam
+(lr 1e-4, betas 0.5/0.999) with the constant-then-linear schedule actually stepped
+(`vton.train.schedule`), and runs steps ``start .. keep_steps + decay_steps``:
+
+- GMM: grid = GMM(agnostic, cloth (CP-VTON) or cloth mask (CP-VTON+)); loss = L1(warped
+  cloth, parse_cloth) + gic_weight * GIC(grid) (`vton.train.losses`).
+- TOM: raw = TOM(agnostic | warped cloth | warped mask (CP-VTON+)), composed as each
+  reference composes; loss = L1(try-on, image) + VGG19 perceptual + L1(mask, target). The
+  warps come from the dataroot's `warp-cloth/` files or from a frozen GMM run on the fly.
+  Without VGG19 weights the perceptual term is left out, and the log and every checkpoint's
+  metadata say so.
+
+Every `save_every` steps a checkpoint with the optimiser, scheduler, gradient scaler, RNG
+states and the step goes to the output store (`vton.train.checkpointing`); the data order
+is a function of the step (`vton.train.dataset.StepBatchSampler`), so a run that resumes
+from a checkpoint computes exactly the losses an uninterrupted run computes (on the same
+device and thread count: CPU kernels are deterministic there; on CUDA, cuDNN's
+non-deterministic kernels make it close, not bitwise).
+
+Mixed precision (`amp`, CUDA only) autocasts the networks; the TPS grid, the warps and the
+losses stay float32. Under torchrun (``WORLD_SIZE > 1``) the model is wrapped in
+DistributedDataParallel, each rank takes its slice of every global batch, and rank 0
+alone writes to the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader
+
+from vton.layers import warp_cloth, warp_mask
+from vton.models import create_model, load_model
+from vton.storage import Store
+from vton.train.checkpointing import (
+    capture_rng_state,
+    load_latest_state,
+    restore_rng_state,
+    save_final_weights,
+    save_state,
+)
+from vton.train.config import TrainSettings
+from vton.train.dataset import StepBatchSampler, make_dataset
+from vton.train.losses import VGGLoss, gmm_losses, tom_losses, tom_outputs
+from vton.train.schedule import make_scheduler
+from vton.train.vgg import load_vgg19
+
+__all__ = ["TrainResult", "train", "build_model", "PERCEPTUAL_OFF", "MAX_RESULT_LOSSES"]
+
+_log = logging.getLogger(__name__)
+_AMP = {"bf16": torch.bfloat16, "fp16": torch.float16}
+#: Per-step losses a `TrainResult` keeps (a 200k-step run would otherwise hold 200k dicts).
+MAX_RESULT_LOSSES = 10_000
+PERCEPTUAL_OFF = "off: no vgg_weights configured, trained without the VGG19 perceptual term"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one call of `train` did.
+
+    losses: one dict per step run in this call ({"step": s (0-based), "total": ..., the
+    components, "lr": ...}), float values as `loss.item()` gives them; the last
+    `MAX_RESULT_LOSSES` steps of a longer call (the store's `history.json` has the logged
+    steps of the whole run).
+    final_uri: the `<stage>_final.pth` written (None when stopped before the last step).
+    """
+
+    stage: str
+    variant: str
+    output: str
+    start_step: int
+    steps_done: int
+    total_steps: int
+    final_uri: str | None
+    checkpoint_uri: str | None
+    perceptual: str
+    losses: tuple[dict[str, float], ...] = field(repr=False)
+
+
+def build_model(stage: str, variant: str, init_checkpoint: str | None = None) -> nn.Module:
+    """The untrained network (seed torch first for a reproducible init), or the one at
+    `init_checkpoint` (strict, weights-only), in train mode."""
+    name = f"{stage}_{variant}"
+    model = create_model(name, checkpoint_path=init_checkpoint)
+    return model.train()
+
+
+@dataclass
+class _Dist:
+    world: int = 1
+    rank: int = 0
+    local_rank: int = 0
+    started_here: bool = False
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def _setup_distributed(device_hint: str | None) -> _Dist:
+    """torchrun's environment -> process group (read at call time, never at import)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return _Dist()
+    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    started = False
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available() and (device_hint or "cuda").startswith("cuda")
+        dist.init_process_group(backend="nccl" if cuda else "gloo")
+        started = True
+    return _Dist(world, rank, local, started)
+
+
+def _device(settings: TrainSettings, dd: _Dist) -> torch.device:
+    if settings.device is not None and not settings.device.startswith("cuda"):
+        return torch.device(settings.device)
+    if torch.cuda.is_available():
+        if dd.world > 1:
+            torch.cuda.set_device(dd.local_rank)
+            return torch.device("cuda", dd.local_rank)
+        return torch.device(settings.device or "cuda")
+    if settings.device is not None:
+        raise ValueError(f"device {settings.device!r} requested but CUDA is not available")
+    return torch.device("cpu")
+
+
+def _metadata(settings: TrainSettings, perceptual: str, dd: _Dist, amp: str | None) -> dict:
+    cfg = settings.model_dump(mode="json")
+    cfg.pop("storage_options", None)  # may hold credentials; never written to a store
+    return {
+        "stage": settings.stage,
+        "variant": settings.variant,
+        "settings": cfg,
+        "perceptual": perceptual,
+        "gic_weight": settings.effective_gic_weight if settings.stage == "gmm" else None,
+        "world_size": dd.world,
+        "amp": amp,
+        "torch": str(torch.__version__),
+        "schedule": f"constant {settings.keep_steps} steps, then linear to 0 over "
+        f"{settings.decay_steps} (stepped every step)",
+    }
+
+
+def train(
+    settings: TrainSettings,
+    *,
+    stop_after: int | None = None,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train (or resume training) the GMM or TOM of `settings`; see the module docstring.
+
+    `stop_after` ends the call once that many steps are done in all (a checkpoint is
+    written there if `save_every` divides it; what was done after the last checkpoint is
+    done again on resume), as a killed run would; used to test resuming.
+    """
+    say = log or _log.info
+    dd = _setup_distributed(settings.device)
+    try:
+        return _train(settings, dd, stop_after, say)
+    finally:
+        if dd.started_here and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(
+    settings: TrainSettings, dd: _Dist, stop_after: int | None, say: Callable[[str], None]
+) -> TrainResult:
+    device = _device(settings, dd)
+    amp = settings.amp if device.type == "cuda" else None
+    if settings.amp and amp is None:
+        say(f"amp={settings.amp} ignored on {device.type}: training in float32")
+    out = Store(settings.output, settings.storage_options)
+    stage, variant = settings.stage, settings.variant
+    total = settings.total_steps
+
+    dataset = make_dataset(
+        settings.source,
+        settings.dataroot,
+        stage=stage,
+        variant=variant,
+        datamode=settings.datamode,
+        data_list=settings.data_list,
+        radius=settings.radius,
+        warped_from=settings.warped_from,
+        storage_options=settings.storage_options,
+    )
+
+    torch.manual_seed(settings.seed)
+    model = build_model(stage, variant, settings.init_checkpoint).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=settings.betas)
+    scheduler = make_scheduler(optimizer, settings.keep_steps, settings.decay_steps)
+    scaler = torch.amp.GradScaler("cuda") if amp == "fp16" else None
+
+    vgg: VGGLoss | None = None
+    perceptual = "n/a (GMM)"
+    gmm: nn.Module | None = None
+    if stage == "tom":
+        if settings.vgg_weights and settings.vgg_weight > 0:
+            vgg = VGGLoss(load_vgg19(settings.vgg_weights)).to(device)
+            perceptual = f"vgg19 relu1_1..relu5_1 from {settings.vgg_weights}"
+        else:
+            perceptual = PERCEPTUAL_OFF if not settings.vgg_weights else "off: vgg_weight = 0"
+            say(f"TOM: {perceptual}")
+        if settings.warped_from == "gmm":
+            gmm = load_model(settings.gmm_checkpoint, kind="gmm", variant=variant, device=device)
+            for p in gmm.parameters():
+                p.requires_grad_(False)
+    metadata = _metadata(settings, perceptual, dd, amp)
+
+    start, history = 0, []
+    state = load_latest_state(out) if settings.resume else None
+    if state is not None:
+        meta = state.get("metadata", {})
+        if (meta.get("stage"), meta.get("variant")) != (stage, variant):
+            raise ValueError(
+                f"{out.url} holds a {meta.get('stage')}/{meta.get('variant')} checkpoint, "
+                f"not {stage}/{variant}: use another output or resume=False"
+            )
+        model.load_state_dict(state["model"], strict=True)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        restore_rng_state(state["rng"])
+        start, history = int(state["step"]), list(state.get("history") or [])
+        say(f"{stage}: resuming at step {start} from {out.url}")
+
+    # The TOM's loss composes its raw output per variant, so the U-Net itself is trained.
+    net: nn.Module = model if stage == "gmm" else model.model
+    if dd.world > 1:
+        net = nn.parallel.DistributedDataParallel(
+            net, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    stop = min(total, stop_after) if stop_after is not None else total
+    loader = DataLoader(
+        dataset,
+        batch_sampler=StepBatchSampler(
+            len(dataset),
+            settings.batch_size,
+            start_step=start,
+            stop_step=max(start, stop),
+            seed=settings.seed,
+            shuffle=settings.shuffle,
+            rank=dd.rank,
+            world_size=dd.world,
+        ),
+        num_workers=settings.workers,
+        pin_memory=device.type == "cuda",
+    )
+
+    def autocast():
+        if amp is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device.type, dtype=_AMP[amp])
+
+    def put(t: torch.Tensor) -> torch.Tensor:
+        t = t.to(device, non_blocking=True)
+        return t.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else t
+
+    def gmm_step(b: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        cloth, mask = put(b["cloth"]), put(b["cloth_mask"])
+        with autocast():
+            grid, _ = net(put(b["agnostic"]), cloth if variant == "cpvton" else mask)
+        losses, _ = gmm_losses(cloth, grid, put(b["parse_cloth"]), settings.effective_gic_weight)
+        return losses.total, {"warp": losses.warp.item(), "gic": losses.gic.item()}
+
+    def tom_step(b: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        cloth, mask = put(b["cloth"]), put(b["cloth_mask"])
+        if gmm is not None:
+            with torch.no_grad(), autocast():
+                grid, _ = gmm(put(b["agnostic_gmm"]), cloth if variant == "cpvton" else mask)
+            cloth = warp_cloth(cloth, grid.float())
+            # the references read the warped mask back from an 8-bit file, >= 128
+            mask = (warp_mask(mask, grid.float()) * 255 >= 128).float()
+        parts = [put(b["agnostic"]), cloth] + ([mask] if variant == "cpvton_plus" else [])
+        with autocast():
+            raw = net(torch.cat(parts, 1))
+        _, m, tryon = tom_outputs(raw, cloth, mask, variant)
+        target = mask if variant == "cpvton" else put(b["parse_cloth_mask"])
+        losses = tom_losses(
+            tryon,
+            m,
+            put(b["image"]),
+            target,
+            vgg,
+            vgg_weight=settings.vgg_weight,
+            mask_weight=settings.mask_weight,
+        )
+        return losses.total, {
+            "l1": losses.l1.item(),
+            "vgg": losses.vgg.item(),
+            "mask": losses.mask.item(),
+        }
+
+    step_fn = gmm_step if stage == "gmm" else tom_step
+    model.train()
+    losses: deque[dict[str, float]] = deque(maxlen=MAX_RESULT_LOSSES)
+    ckpt_uri = None
+    done = start
+    t0 = time.perf_counter()
+    say(
+        f"{stage} ({variant}): steps {start}..{stop} of {total}, {len(dataset)} pairs, "
+        f"batch {settings.batch_size} x {dd.world}, device {device}, amp {amp or 'fp32'}"
+    )
+    for step, batch in zip(range(start, stop), loader, strict=True):
+        loss, parts = step_fn(batch)
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(f"{stage} step {step}: loss is {loss.item()} ({parts})")
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        done = step + 1
+        record = {"step": step, "total": loss.item(), **parts, "lr": lr}
+        losses.append(record)
+        if done % settings.log_every == 0 or done == stop:
+            history.append(record)
+            now = time.perf_counter()
+            rate = (done - start) / max(now - t0, 1e-9)
+            say(
+                f"{stage} step {done}/{total} loss {record['total']:.5f} "
+                + " ".join(f"{k} {v:.5f}" for k, v in parts.items())
+                + f" lr {lr:.2e} {rate:.2f} steps/s"
+            )
+        if done % settings.save_every == 0 or done == total:
+            if dd.main:
+                ckpt_uri = save_state(
+                    out,
+                    {
+                        "step": done,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(),
+                        "scaler": scaler.state_dict() if scaler is not None else None,
+                        "rng": capture_rng_state(),
+                        "history": history,
+                        "metadata": {**metadata, "steps": done},
+                    },
+                    keep=settings.keep_checkpoints,
+                )
+            if dd.world > 1:
+                dist.barrier()
+    final_uri = None
+    if done >= total and dd.main:
+        final_uri = save_final_weights(
+            out, f"{stage}_final", model, {**metadata, "steps": done, "history_tail": history[-5:]}
+        )
+        say(f"{stage}: final weights {final_uri} ({perceptual if stage == 'tom' else 'GMM'})")
+    return TrainResult(
+        stage=stage,
+        variant=variant,
+        output=out.url,
+        start_step=start,
+        steps_done=done,
+        total_steps=total,
+        final_uri=final_uri,
+        checkpoint_uri=ckpt_uri,
+        perceptual=perceptual,
+        losses=tuple(losses),
+    )
