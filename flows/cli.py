@@ -76,8 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         "--renderer",
         default="auto",
         metavar="NAME",
-        help="renderer: auto, basic, cpvton, cpvton_plus (default: %(default)s: the "
-        "networks when both checkpoints are given, else weight-free)",
+        help="renderer: auto, physical, basic, cpvton, cpvton_plus (default: %(default)s: "
+        "the networks when both checkpoints are given, else physical, which needs no weights)",
     )
     run.add_argument(
         "--gmm-checkpoint",
