@@ -16,7 +16,7 @@ import numpy as np
 from vton.cloth.prep import ClothAsset
 from vton.person.prep import PersonAsset
 
-__all__ = ["RenderRequest", "RenderOutput", "Renderer"]
+__all__ = ["RenderRequest", "RenderOutput", "Renderer", "PairwiseRenderer"]
 
 
 @dataclass(frozen=True)
@@ -60,3 +60,21 @@ class Renderer(ABC):
     def render_batch(self, requests: Sequence[RenderRequest]) -> list[RenderOutput | Exception]:
         """Render each request; a pair that cannot be rendered gets its exception in place
         of an output, and the others are still returned."""
+
+
+class PairwiseRenderer(Renderer):
+    """A method that renders one pair at a time (no batching to gain): implement
+    `render_one`, which raises for a pair it cannot render; the others still render."""
+
+    @abstractmethod
+    def render_one(self, req: RenderRequest) -> RenderOutput:
+        """Render one pair; raise (e.g. `InvalidInputError`) when it cannot be rendered."""
+
+    def render_batch(self, requests: Sequence[RenderRequest]) -> list[RenderOutput | Exception]:
+        out: list[RenderOutput | Exception] = []
+        for req in requests:
+            try:
+                out.append(self.render_one(req))
+            except Exception as exc:
+                out.append(exc)
+        return out

@@ -9,15 +9,13 @@ arms in front of the body or shading; the physical renderer does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import cv2
 import numpy as np
 
 from vton.digest import digest_parts
 from vton.geometry.tps import fit_tps, warp_image
 from vton.person.prep import complete_torso
-from vton.render.base import Renderer, RenderOutput, RenderRequest
+from vton.render.base import PairwiseRenderer, RenderOutput, RenderRequest
 
 __all__ = ["BasicRenderer", "body_targets"]
 
@@ -51,7 +49,7 @@ def body_targets(keypoints: np.ndarray) -> dict[str, tuple[float, float]]:
     }
 
 
-class BasicRenderer(Renderer):
+class BasicRenderer(PairwiseRenderer):
     """Weight-free TPS placement of the garment; see the module docstring."""
 
     name = "basic"
@@ -65,15 +63,6 @@ class BasicRenderer(Renderer):
         return "weight-free:" + digest_parts(
             "basic", BASIC_VERSION, str(self.regularisation), str(self.feather_px)
         )
-
-    def render_batch(self, requests: Sequence[RenderRequest]) -> list[RenderOutput | Exception]:
-        out: list[RenderOutput | Exception] = []
-        for req in requests:
-            try:
-                out.append(self.render_one(req))
-            except Exception as exc:
-                out.append(exc)
-        return out
 
     def render_one(self, req: RenderRequest) -> RenderOutput:
         person, cloth = req.person, req.cloth

@@ -53,7 +53,7 @@ from vton.person.keypoints import IDX
 from vton.person.labels import LIP
 from vton.person.parsing import estimate_labels, face_ellipse
 from vton.person.prep import complete_torso
-from vton.render.base import Renderer, RenderOutput, RenderRequest
+from vton.render.base import PairwiseRenderer, RenderOutput, RenderRequest
 from vton.render.garment_geometry import (
     GarmentGeometry,
     garment_geometry,
@@ -631,7 +631,7 @@ def _bare_body(
     return out.astype(bool)
 
 
-class PhysicalRenderer(Renderer):
+class PhysicalRenderer(PairwiseRenderer):
     """Weight-free drape with occlusion, old-garment removal and shading; see the module
     docstring. Parameters are part of the model digest.
 
@@ -691,15 +691,6 @@ class PhysicalRenderer(Renderer):
                 )
             ),
         )
-
-    def render_batch(self, requests: Sequence[RenderRequest]) -> list[RenderOutput | Exception]:
-        out: list[RenderOutput | Exception] = []
-        for req in requests:
-            try:
-                out.append(self.render_one(req))
-            except Exception as exc:
-                out.append(exc)
-        return out
 
     # -- one pair -------------------------------------------------------------------------
 
