@@ -157,7 +157,12 @@ def _add_train(sub, name: str, stage: str) -> None:
         metavar="N",
         help="DataLoader worker processes, ~50 pairs/s each (default: %(default)s)",
     )
-    p.add_argument("--amp", choices=["bf16", "fp16"], help="mixed precision on CUDA")
+    p.add_argument(
+        "--amp",
+        choices=["bf16", "fp16"],
+        help="mixed precision (autocast) on CUDA or the CPU; on a CPU without native "
+        "bf16/fp16 kernels (no AVX512-BF16/AMX) it is much slower than the fp32 default",
+    )
     p.add_argument(
         "--init-checkpoint",
         metavar="PATH",
@@ -198,9 +203,10 @@ def add_parsers(sub) -> None:
     _add_train(sub, "train-tom", "tom")
     p = sub.add_parser(
         "evaluate",
-        help="measure IoU, SSIM, LPIPS, FID/KID (CP-VTON+'s Table 1)",
+        help="measure IoU, SSIM, LPIPS, IS, FID/KID (CP-VTON+'s Table 1)",
         description="Warped-mask IoU and try-on SSIM (and LPIPS when configured) on "
-        "same-cloth pairs, FID/KID over all pairs when a feature extractor is configured; "
+        "same-cloth pairs, the Inception Score on different-cloth pairs when a classifier "
+        "is configured, FID/KID over all pairs when a feature extractor is configured; "
         "from checkpoints or from saved results. Writes report.json, report.parquet and "
         "pairs.parquet to --output.",
         epilog=EVAL_EPILOG,
@@ -231,7 +237,27 @@ def add_parsers(sub) -> None:
         metavar="PATH",
         help="TorchScript feature extractor for FID/KID: (B, 3, S, S) in 0..255 -> (B, D)",
     )
-    p.add_argument("--fid-input-size", type=int, default=299, metavar="S")
+    p.add_argument(
+        "--fid-input-size",
+        type=int,
+        default=299,
+        metavar="S",
+        help="side images are resized to for --fid-extractor and --is-classifier "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
+        "--is-classifier",
+        metavar="PATH",
+        help="TorchScript or .pt2 classifier for the Inception Score (different-cloth "
+        "pairs): (B, 3, S, S) in 0..255 -> (B, C) logits, e.g. Inception's",
+    )
+    p.add_argument(
+        "--is-splits",
+        type=int,
+        default=10,
+        metavar="N",
+        help="IS splits, reported as mean and std (default: %(default)s)",
+    )
 
 
 def _storage_options(args: argparse.Namespace) -> dict:
@@ -303,6 +329,8 @@ def _eval_settings(args: argparse.Namespace):
         lpips_weights=args.lpips_weights,
         fid_extractor=args.fid_extractor,
         fid_input_size=args.fid_input_size,
+        is_classifier=args.is_classifier,
+        is_splits=args.is_splits,
         batch_size=args.batch_size,
         radius=args.radius,
         device=args.device,
@@ -325,7 +353,7 @@ def _print_train(result) -> None:
 
 def _print_eval(result) -> None:
     r = result.row
-    cols = ("iou", "ssim", "lpips", "fid", "kid")
+    cols = ("iou", "ssim", "lpips", "is", "fid", "kid")
     print(f"{r['method']}: {r['pairs']} pairs, {r['same_cloth_pairs']} same-cloth")
     print("  " + "  ".join(f"{c:>8}" for c in cols))
     print("  " + "  ".join(f"{r[c]:>8.4f}" if r[c] is not None else f"{'-':>8}" for c in cols))

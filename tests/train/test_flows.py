@@ -46,7 +46,7 @@ def test_help_describes_the_commands(capsys):
     for command, words in (
         ("train-gmm", ["--gic-weight", "--save-every", "--no-resume"]),
         ("train-tom", ["--vgg-weights", "--warped-from", "perceptual"]),
-        ("evaluate", ["--fid-extractor", "--lpips-backbone", "--tryon-dir"]),
+        ("evaluate", ["--fid-extractor", "--lpips-backbone", "--tryon-dir", "--is-classifier"]),
     ):
         with pytest.raises(SystemExit) as exc:
             main([command, "--help"])

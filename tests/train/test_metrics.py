@@ -11,11 +11,14 @@ import pytest
 import torch
 from torch import nn
 
+from vton.imageio import decode_image
 from vton.metrics.fid import fid_from_features, kid_from_features
+from vton.metrics.inception_score import inception_score
 from vton.metrics.iou import mask_iou
 from vton.metrics.lpips import LPIPS_CHANNELS, Lpips, load_lpips
 from vton.metrics.ssim import ssim
 from vton.storage import Store
+from vton.tensors import image_to_tensor
 from vton.train.config import EvalSettings
 from vton.train.evaluate import evaluate
 
@@ -116,6 +119,7 @@ def test_evaluate_identical_results_give_ssim_1_and_iou_1(viton_root, tmp_path):
     assert row["ssim"] == 1.0 and row["iou"] == 1.0
     assert row["fid"] == pytest.approx(0.0, abs=1e-6)
     assert row["lpips"] is None and "LPIPS: not configured" in row["notes"]
+    assert row["is"] is None and "IS: not configured (is_classifier)" in row["notes"]
     table = pq.read_table(out / "report.parquet").to_pylist()
     assert table[0]["method"] == "identity" and table[0]["ssim"] == 1.0
     assert [c for c in table[0]] == [
@@ -126,6 +130,7 @@ def test_evaluate_identical_results_give_ssim_1_and_iou_1(viton_root, tmp_path):
         "ssim",
         "lpips",
         "is",
+        "is_std",
         "fid",
         "kid",
         "kid_std",
@@ -155,3 +160,108 @@ def test_evaluate_runs_checkpoints(viton_root, tmp_path):
     r = res.row
     assert 0 <= r["iou"] < 1 and -1 < r["ssim"] < 1
     assert r["fid"] is None and "FID/KID: not configured" in r["notes"]
+
+
+def test_inception_score_is_one_when_every_image_gets_the_same_classes():
+    rng = np.random.default_rng(0)
+    row = rng.normal(size=7)
+    assert inception_score(np.tile(row, (12, 1)), splits=3) == pytest.approx((1.0, 0.0), abs=1e-12)
+    confident = np.zeros((12, 7))
+    confident[:, 2] = 100.0  # all images say class 2
+    assert inception_score(confident, splits=1)[0] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_inception_score_is_n_for_n_confident_distinct_classes():
+    n, c = 5, 8
+    logits = np.zeros((n, c))
+    logits[np.arange(n), [0, 3, 4, 6, 7]] = 100.0  # p(y|x) one-hot to 1e-43
+    mean, std = inception_score(logits, splits=1)
+    assert mean == pytest.approx(n, rel=1e-12) and std == 0.0
+    # torch input, any float dtype; splits are consecutive rows (OpenAI's cut)
+    assert inception_score(torch.from_numpy(logits).float(), 1)[0] == pytest.approx(n, rel=1e-6)
+    six = np.concatenate([logits[:3], logits[:3]])  # two splits of three distinct classes
+    assert inception_score(six, splits=2) == pytest.approx((3.0, 0.0), abs=1e-9)
+    assert inception_score(six, splits=6) == pytest.approx((1.0, 0.0), abs=1e-12)
+
+
+def test_inception_score_matches_a_hand_computed_value():
+    # p(y|x) = (3/4, 1/4) and (1/4, 3/4): p(y) = (1/2, 1/2),
+    # KL = 3/4 log(3/2) + 1/4 log(1/2) for both images
+    logits = np.log([[0.75, 0.25], [0.25, 0.75]])
+    expected = np.exp(0.75 * np.log(1.5) + 0.25 * np.log(0.5))
+    assert inception_score(logits, splits=1)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_inception_score_checks_its_input():
+    with pytest.raises(ValueError, match="splits"):
+        inception_score(np.zeros((3, 4)), splits=4)
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        inception_score(np.zeros(4), splits=1)
+    with pytest.raises(ValueError, match="finite"):
+        inception_score(np.array([[0.0, np.nan]]), splits=1)
+
+
+class _ColourClassifier(nn.Module):
+    """A stand-in classifier: 3 classes whose logits are the mean R, G, B in 0..255."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=(2, 3)) / 8.0
+
+
+def _save_results(viton_root: str, tmp_path) -> list[str]:
+    """Saved 'results' that are the ground truth (as in the test above); the person names."""
+    test = Store(os.path.join(viton_root, "test"))
+    masks, tryons = Store(str(tmp_path / "warp-mask")), Store(str(tmp_path / "try-on"))
+    names = [line.split()[0] for line in Store(viton_root).read_text("test_pairs.txt").splitlines()]
+    for im_name in names:
+        masks.write_bytes(im_name, test.read_bytes(f"warp-mask/{im_name}"))
+        tryons.write_bytes(im_name, test.read_bytes(f"image/{im_name}"))
+    return names
+
+
+# TorchScript is what clean-fid ships; torch 2.13 deprecates it, and that is not this test's
+@pytest.mark.filterwarnings("ignore:`torch.jit.:DeprecationWarning")
+def test_evaluate_reports_the_inception_score_of_different_cloth_try_ons(viton_root, tmp_path):
+    names = _save_results(viton_root, tmp_path)
+    torch.jit.script(_ColourClassifier()).save(str(tmp_path / "cls.pt"))
+    test = Store(os.path.join(viton_root, "test"))
+    images = torch.cat(
+        [image_to_tensor(decode_image(test.read_bytes(f"image/{n}"), n).rgb) for n in names]
+    )
+    x = torch.nn.functional.interpolate(
+        (images + 1) * 127.5, size=(32, 32), mode="bilinear", align_corners=False
+    )
+    p = torch.softmax(_ColourClassifier()(x).double(), 1)
+    py = p.mean(0, keepdim=True)
+    expected = torch.exp((p * (p.log() - py.log())).sum(1).mean()).item()
+    assert expected > 1.001  # the synthetic shirts differ in colour: a non-trivial score
+
+    def run(**kw):
+        return evaluate(
+            EvalSettings(
+                dataroot=viton_root,
+                output=str(tmp_path / "report"),
+                warp_mask_dir=str(tmp_path / "warp-mask"),
+                tryon_dir=str(tmp_path / "try-on"),
+                is_classifier=str(tmp_path / "cls.pt"),
+                fid_input_size=32,
+                batch_size=2,
+                **kw,
+            )
+        ).row
+
+    # every pair taken as a different-cloth pair (as VITON's test_pairs.txt are)
+    row = run(same_cloth="none", is_splits=1)
+    assert row["is"] == pytest.approx(expected, rel=1e-9) and row["is_std"] == 0.0
+    assert "IS:" not in row["notes"]
+    table = pq.read_table(tmp_path / "report" / "report.parquet").to_pylist()[0]
+    assert table["is"] == pytest.approx(expected, rel=1e-9) and table["is_std"] == 0.0
+    # fewer images than splits: as many splits as images, and the notes say so
+    row = run(same_cloth="none")
+    assert (
+        row["is"] == pytest.approx(1.0)
+        and "3 different-cloth try-ons, so 3 splits" in (row["notes"])
+    )
+    # the synthetic pairs are all same-cloth by VITON's naming: IS has nothing to measure
+    row = run()
+    assert row["is"] is None and "IS: no different-cloth pairs" in row["notes"]

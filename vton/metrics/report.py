@@ -1,9 +1,9 @@
 """The evaluation report: one row per method, laid out like CP-VTON+'s Table 1.
 
 Table 1 of Minar et al. (CVPRW 2020) has, per method, the GMM's warped-mask IoU and the
-TOM's SSIM and LPIPS on same-cloth pairs, and IS on different-cloth pairs. Here the last
-column is FID (and KID), which measure the same thing (realism of try-ons against real
-photos) more reliably; IS is left empty (it needs Inception's classifier head). A metric
+TOM's SSIM and LPIPS on same-cloth pairs, and IS on different-cloth pairs (`is`, with its
+std over splits in `is_std`, `vton.metrics.inception_score`). FID and KID are added: they
+measure the same thing (realism of try-ons against real photos) more reliably. A metric
 that could not be computed is null, and `notes` says why ("not configured: ...").
 
 Files (in the output store): `report.json` and `report.parquet` (the row), and
@@ -31,6 +31,7 @@ METHOD_COLUMNS = pa.schema(
         ("ssim", pa.float64()),
         ("lpips", pa.float64()),
         ("is", pa.float64()),
+        ("is_std", pa.float64()),
         ("fid", pa.float64()),
         ("kid", pa.float64()),
         ("kid_std", pa.float64()),

@@ -11,14 +11,36 @@ squares of radius 5.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["TrainSettings", "EvalSettings", "Stage", "ModelVariant"]
+__all__ = ["TrainSettings", "EvalSettings", "Stage", "ModelVariant", "RESUME_FREE_SETTINGS"]
 
 Stage = Literal["gmm", "tom"]
 ModelVariant = Literal["cpvton", "cpvton_plus"]
+
+#: `TrainSettings` fields a run may change when it resumes: where results go, how often they
+#: are saved or logged, how the data is loaded, which device runs it, and
+#: `init_checkpoint` (read only at step 0; a resumed run takes its weights from the
+#: checkpoint). Every other field changes the loss curve (the LR schedule, the data, the
+#: numerics...), so resuming with it changed is refused (`TrainSettings.resume_changes`).
+#: `dataroot`, `gmm_checkpoint` and `vgg_weights` count as changes even when the new path
+#: holds a copy of the same files: the settings cannot tell, and the error shows both paths.
+RESUME_FREE_SETTINGS = frozenset(
+    {
+        "output",
+        "storage_options",
+        "resume",
+        "save_every",
+        "log_every",
+        "keep_checkpoints",
+        "workers",
+        "device",
+        "init_checkpoint",
+    }
+)
 
 
 class TrainSettings(BaseModel):
@@ -132,8 +154,12 @@ class TrainSettings(BaseModel):
     uses cuda:<LOCAL_RANK>."""
 
     amp: Literal["bf16", "fp16"] | None = None
-    """Mixed precision on CUDA (fp16 with a gradient scaler); None is fp32. Ignored, with a
-    warning, on the CPU."""
+    """Mixed precision: the networks run under torch autocast in bfloat16 or float16 (fp16
+    with a gradient scaler), on CUDA and on the CPU alike; the TPS grid, the warps and the
+    losses stay float32. None is float32 throughout. The weights and the final state dict
+    stay float32 either way. On the CPU it pays only where oneDNN has native bf16/fp16
+    kernels (AVX512-BF16, AMX): elsewhere torch falls back to a slow convolution, measured
+    30-70x slower than float32 on an AVX2 CPU (the run logs a warning there)."""
 
     @model_validator(mode="after")
     def _check(self) -> TrainSettings:
@@ -148,15 +174,38 @@ class TrainSettings(BaseModel):
             )
         return self
 
+    def resume_changes(self, recorded: Mapping[str, Any]) -> list[str]:
+        """What differs, as ``"name: old -> new"`` lines, between these settings and those
+        `recorded` in a checkpoint's metadata (``settings``, JSON-style values), leaving out
+        `RESUME_FREE_SETTINGS`. `gic_weight` is compared as `effective_gic_weight`, so None
+        and its default value agree; fields the checkpoint does not record (written before
+        they existed) are not compared."""
+        now = self.model_dump(mode="json")
+        changes = []
+        for name, new in now.items():
+            if name in RESUME_FREE_SETTINGS or name not in recorded:
+                continue
+            old = recorded[name]
+            if name == "gic_weight":
+                old = _effective_gic_weight(old, recorded.get("variant", self.variant))
+                new = self.effective_gic_weight
+            if old != new:
+                changes.append(f"{name}: {old!r} -> {new!r}")
+        return changes
+
     @property
     def total_steps(self) -> int:
         return self.keep_steps + self.decay_steps
 
     @property
     def effective_gic_weight(self) -> float:
-        if self.gic_weight is not None:
-            return self.gic_weight
-        return 40.0 if self.variant == "cpvton_plus" else 0.0
+        return _effective_gic_weight(self.gic_weight, self.variant)
+
+
+def _effective_gic_weight(gic_weight: float | None, variant: str) -> float:
+    if gic_weight is not None:
+        return float(gic_weight)
+    return 40.0 if variant == "cpvton_plus" else 0.0
 
 
 class EvalSettings(BaseModel):
@@ -206,7 +255,8 @@ class EvalSettings(BaseModel):
     same_cloth: Literal["auto", "all", "none"] = "auto"
     """Which pairs have ground truth (the person wears that very cloth): `auto` uses VITON's
     naming (`000001_0.jpg` wears `000001_1.jpg`), `all` (a `test_pairs_same.txt`) or `none`.
-    IoU, SSIM and LPIPS are measured on those; FID/KID on all pairs."""
+    IoU, SSIM and LPIPS are measured on those, IS on the others (different-cloth pairs, as
+    in CP-VTON+'s Table 1), FID/KID on all pairs."""
 
     lpips_backbone: str | None = None
     """torchvision VGG16 state dict for LPIPS (never downloaded); with `lpips_weights`."""
@@ -219,7 +269,19 @@ class EvalSettings(BaseModel):
     `inception-2015-12-05.pt`): takes (B, 3, S, S) float32 in [0, 255], returns (B, D)."""
 
     fid_input_size: int = Field(default=299, ge=16, le=1024)
-    """Side the images are resized to (bilinear) before `fid_extractor`."""
+    """Side the images are resized to (bilinear) before `fid_extractor` and
+    `is_classifier`."""
+
+    is_classifier: str | None = None
+    """TorchScript or `torch.export` (``.pt2``) classifier for the Inception Score: takes
+    (B, 3, S, S) float32 in [0, 255] and returns (B, C) class logits (e.g. Inception v3's,
+    as torch-fidelity's `logits_unbiased`); never downloaded. IS is computed on the
+    try-ons of the different-cloth pairs, as CP-VTON+'s Table 1 reports it."""
+
+    is_splits: int = Field(default=10, ge=1)
+    """IS: the images are cut into this many equal splits and the score is reported as
+    mean and std over them (10, as in Salimans et al. and CP-VTON+); fewer when there are
+    fewer images, which the report's notes say."""
 
     kid_subsets: int = Field(default=100, ge=1)
     """KID: number of random subsets the MMD is averaged over."""

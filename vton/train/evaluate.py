@@ -8,6 +8,9 @@ checkpoints (as the references' test.py: the warped mask is read back as an 8-bi
   same-cloth pairs only (elsewhere there is no ground truth).
 - SSIM (`vton.metrics.ssim`) and, when configured, LPIPS: try-on vs the person photo,
   same-cloth pairs.
+- IS (`vton.metrics.inception_score`), when a classifier is configured: try-ons of the
+  different-cloth pairs, as CP-VTON+'s Table 1 reports it (a try-on of the very cloth the
+  person wears is a reconstruction, whose realism SSIM and LPIPS already measure).
 - FID and KID, when a feature extractor is configured: try-ons of all pairs vs the
   dataset's person photos.
 
@@ -33,6 +36,7 @@ from vton.metrics.fid import (
     kid_from_features,
     load_feature_extractor,
 )
+from vton.metrics.inception_score import inception_score
 from vton.metrics.iou import mask_iou
 from vton.metrics.lpips import load_lpips
 from vton.metrics.report import write_report
@@ -88,7 +92,7 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
         )
     mask_src = Store(settings.warp_mask_dir, opts) if settings.warp_mask_dir else None
     tryon_src = Store(settings.tryon_dir, opts) if settings.tryon_dir else None
-    notes: list[str] = ["IS: not computed (needs Inception's classifier; FID/KID reported)"]
+    notes: list[str] = []
     lpips_model = None
     if settings.lpips_backbone and settings.lpips_weights:
         lpips_model = load_lpips(settings.lpips_backbone, settings.lpips_weights, device)
@@ -99,13 +103,19 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
         extractor = load_feature_extractor(settings.fid_extractor, device)
     else:
         notes.append("FID/KID: not configured (fid_extractor)")
+    classifier = None
+    if settings.is_classifier:
+        classifier = load_feature_extractor(settings.is_classifier, device)
+    else:
+        notes.append("IS: not configured (is_classifier)")
     has_tryon = tom is not None or tryon_src is not None
     if not has_tryon:
-        notes.append("SSIM/LPIPS/FID: no try-ons (give tom_checkpoint or tryon_dir)")
+        notes.append("SSIM/LPIPS/IS/FID: no try-ons (give tom_checkpoint or tryon_dir)")
 
     loader = DataLoader(dataset, batch_size=settings.batch_size, shuffle=False)
     pairs: list[dict] = []
     fake_feats, real_feats, real_seen = [], [], set()
+    is_logits: list[np.ndarray] = []
     for batch in loader:
         names = list(zip(batch["im_name"], batch["c_name"], strict=True))
         if settings.same_cloth == "all" or (
@@ -163,6 +173,11 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
                     "lpips": lp[k] if same[k] else None,
                 }
             )
+        different = [k for k in range(len(names)) if not same[k]]
+        if classifier is not None and tryon is not None and different:
+            is_logits.append(
+                extract_features(classifier, tryon[different], settings.fid_input_size)
+            )
         if extractor is not None and tryon is not None:
             fake_feats.append(extract_features(extractor, tryon, settings.fid_input_size))
             new = [k for k, (i, _) in enumerate(names) if i not in real_seen]
@@ -172,6 +187,18 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
     same_pairs = [p for p in pairs if p["same_cloth"]]
     if not same_pairs:
         notes.append("IoU/SSIM/LPIPS: no same-cloth pairs in the pairs file")
+    is_mean = is_std = None
+    if is_logits:
+        logits = np.concatenate(is_logits)
+        splits = min(settings.is_splits, len(logits))
+        if splits < settings.is_splits:
+            notes.append(
+                f"IS: {len(logits)} different-cloth try-ons, so {splits} splits, not "
+                f"{settings.is_splits}"
+            )
+        is_mean, is_std = inception_score(logits, splits)
+    elif classifier is not None and has_tryon:
+        notes.append("IS: no different-cloth pairs in the pairs file (see same_cloth)")
     fid = kid = kid_std = None
     if fake_feats and real_feats:
         a, b = np.concatenate(fake_feats), np.concatenate(real_feats)
@@ -187,7 +214,8 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
         "iou": _mean([p["iou"] for p in same_pairs if p["iou"] is not None]),
         "ssim": _mean([p["ssim"] for p in same_pairs if p["ssim"] is not None]),
         "lpips": _mean([p["lpips"] for p in same_pairs if p["lpips"] is not None]),
-        "is": None,
+        "is": is_mean,
+        "is_std": is_std,
         "fid": fid,
         "kid": kid,
         "kid_std": kid_std,
@@ -198,7 +226,7 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
         f"evaluate {settings.method}: {len(pairs)} pairs ({len(same_pairs)} same-cloth) "
         + " ".join(
             f"{k} {row[k]:.4f}"
-            for k in ("iou", "ssim", "lpips", "fid", "kid")
+            for k in ("iou", "ssim", "lpips", "is", "fid", "kid")
             if row[k] is not None
         )
     )
