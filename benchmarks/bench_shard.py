@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from benchmarks.bench_cpvton import NaiveTps, naive_gmm_forward
+from benchmarks.bench_cpvton import NaiveTps, layers_as_written, naive_gmm_forward
 from vton.cloth.masking import make_masker
 from vton.cloth.prep import prepare_cloth
 from vton.imageio import decode_image, decode_mask, encode_image
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         renderer = NeuralRenderer(
             root / "gmm.pth", root / "tom.pth", device=device, batch_size=batch, amp=args.amp
         )
-        gmm, tom = gmm.to(device), tom.to(device)
+        gmm, tom = gmm.to(device), layers_as_written(tom.to(device))
         tps = NaiveTps(256, 192, 5).to(device)
         run_id = "bench"
         write_plan(store, run_id, pairs)

@@ -103,3 +103,40 @@ def test_model_digest_follows_the_weights(renderer, ckpts, tmp_path):
     torch.save(create_model("tom_cpvton_plus").state_dict(), other)
     changed = NeuralRenderer(ckpts["gmm_cpvton_plus"], other, device="cpu")
     assert renderer.model_digest == same.model_digest != changed.model_digest
+
+
+@pytest.mark.slow  # 4 pairs through GMM + TOM twice
+def test_per_asset_gmm_features_change_nothing_and_are_computed_once(ckpts):
+    r = NeuralRenderer(ckpts["gmm_cpvton_plus"], ckpts["tom_cpvton_plus"], device="cpu")
+    cloths, persons = [_cloth(0), _cloth(1)], [_person(0), _person(1)]
+    grid = [(c, p) for c in range(2) for p in range(2)]  # 2 garments x 2 persons
+    plain = r.render_batch([RenderRequest(f"{c}{p}", cloths[c], persons[p]) for c, p in grid])
+    keyed = [RenderRequest(f"{c}{p}", cloths[c], persons[p], f"c{c}", f"p{p}") for c, p in grid]
+    cached = r.render_batch(keyed)
+    # 2 person and 2 garment feature sets computed (not 4 of each), none reused yet
+    assert (r._person_features.misses, r._cloth_features.misses) == (4 + 2, 4 + 2)
+    for a, b in zip(plain, cached, strict=True):
+        assert np.array_equal(a.tryon, b.tryon) and np.array_equal(a.warped_cloth, b.warped_cloth)
+    # a second batch of the same assets computes no features at all
+    again = r.render_batch(keyed[::-1])
+    assert (r._person_features.misses, r._cloth_features.misses) == (6, 6)
+    assert (r._person_features.hits, r._cloth_features.hits) == (2, 2)
+    assert np.array_equal(again[0].tryon, cached[-1].tryon)
+
+
+def test_feature_cache_stays_bounded_and_keeps_what_it_returns():
+    from vton.render.neural import _FeatureCache
+
+    cache, calls = _FeatureCache(limit=2), []
+
+    def compute(x: torch.Tensor) -> torch.Tensor:
+        calls.append(len(x))
+        return x * 10
+
+    x = torch.arange(4.0).reshape(4, 1)
+    out = cache.features(["a", "b", "a", None], x, compute)
+    assert out.flatten().tolist() == [0, 10, 0, 30] and calls == [3]
+    out = cache.features(["c", "d", "b"], torch.tensor([[5.0], [6.0], [7.0]]), compute)
+    # b was cached (its first value stays); c and d computed; a and b evicted down to 2
+    assert out.flatten().tolist() == [50, 60, 10] and calls == [3, 2]
+    assert list(cache.items) == ["c", "d"]

@@ -8,6 +8,7 @@ from vton.layers.correlation import FeatureCorrelation, feature_correlation
 from vton.layers.feature_extraction import FeatureExtraction, FeatureL2Norm, feature_l2norm
 from vton.layers.tps_grid import TpsGridGen, identity_grid, tps_control_points, tps_kernel
 from vton.layers.unet import UnetSkipConnectionBlock, build_unet
+from vton.layers.upsample_conv import upsample_conv3x3
 from vton.layers.warp import warp_cloth, warp_mask
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "identity_grid",
     "tps_control_points",
     "tps_kernel",
+    "upsample_conv3x3",
     "warp_cloth",
     "warp_mask",
 ]

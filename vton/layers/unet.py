@@ -14,7 +14,11 @@ the *activated* features, not the raw ones. The checkpoints were trained that wa
 written out explicitly (`skip = leaky_relu(x)`) instead of relying on in-place aliasing.
 
 Upsampling is bilinear with ``align_corners=False`` (the default from torch 0.4.0 on, which
-the reference was trained with).
+the reference was trained with). In float32 inference on the CPU (no autograd, no autocast)
+each block computes upsample + Conv3x3 together at the low resolution
+(`vton.layers.upsample_conv`), which is the same function up to float32 rounding and about
+twice as fast there; `fast_upsample = False` turns that off. Training and CUDA take the
+layers as written.
 
 Convention: (B, C_in, H, W) float32 with H and W divisible by 2**num_downs; output
 (B, C_out, H, W), unbounded (instance-normalised, before any tanh/sigmoid).
@@ -24,6 +28,13 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+from vton.layers.upsample_conv import (
+    PreparedUpsampleConv,
+    prepare_upsample_conv,
+    upsample_conv3x3,
+    weights_key,
+)
 
 __all__ = ["UnetSkipConnectionBlock", "build_unet"]
 
@@ -65,15 +76,45 @@ class UnetSkipConnectionBlock(nn.Module):
         else:
             layers = [nn.LeakyReLU(0.2), down_conv, nn.InstanceNorm2d(inner_nc), submodule, *up]
         self.model = nn.Sequential(*layers)
+        #: Compute upsample + Conv3x3 at the low resolution where it applies (see the
+        #: module docstring). Not a parameter: the state dict is the reference's.
+        self.fast_upsample = True
+        self._prepared: PreparedUpsampleConv | None = None
+
+    def _fast_path(self, x: torch.Tensor) -> bool:
+        return (
+            self.fast_upsample
+            and not torch.is_grad_enabled()
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and not torch.is_autocast_enabled("cpu")
+        )
+
+    def _upsample_conv(self, x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+        prepared = self._prepared
+        if prepared is None or prepared.key != weights_key(conv.weight, conv.bias):
+            prepared = self._prepared = prepare_upsample_conv(conv.weight, conv.bias)
+        return upsample_conv3x3(x, prepared)
+
+    def _run(self, layers: list[nn.Module], y: torch.Tensor) -> torch.Tensor:
+        fast = self._fast_path(y)
+        i = 0
+        while i < len(layers):
+            layer = layers[i]
+            if fast and isinstance(layer, nn.Upsample):
+                y = self._upsample_conv(y, layers[i + 1])
+                i += 2
+                continue
+            y = layer(y)
+            i += 1
+        return y
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        layers = list(self.model)
         if self.outermost:
-            return self.model(x)
-        skip = self.model[0](x)  # LeakyReLU: the skip carries activated features (see above)
-        y = skip
-        for layer in list(self.model)[1:]:
-            y = layer(y)
-        return torch.cat([skip, y], dim=1)
+            return self._run(layers, x)
+        skip = layers[0](x)  # LeakyReLU: the skip carries activated features (see above)
+        return torch.cat([skip, self._run(layers[1:], skip)], dim=1)
 
 
 def build_unet(in_chans: int, out_chans: int, num_downs: int = 6, ngf: int = 64) -> nn.Module:

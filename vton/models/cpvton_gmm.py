@@ -122,9 +122,24 @@ class CpVtonGmm(nn.Module):
             raise ValueError(
                 f"batch sizes differ: person {person.shape[0]}, cloth {cloth.shape[0]}"
             )
-        feature_a = self.l2norm(self.extractionA(person))
-        feature_b = self.l2norm(self.extractionB(cloth))
-        theta = self.regression(self.correlation(feature_a, feature_b))
+        return self.match(self.person_features(person), self.cloth_features(cloth))
+
+    # The two extractors see one input each, so a renderer that meets a person (or a
+    # garment) in many pairs computes its features once and calls `match` per pair;
+    # BatchNorm in eval mode is per sample, so the result is the same as `forward`'s.
+    def person_features(self, person: torch.Tensor) -> torch.Tensor:
+        """(B, 22, H, W) -> L2-normalised person features (B, 512, H/16, W/16)."""
+        return self.l2norm(self.extractionA(person))
+
+    def cloth_features(self, cloth: torch.Tensor) -> torch.Tensor:
+        """Cloth (CP-VTON) or cloth mask (CP-VTON+) -> L2-normalised features."""
+        return self.l2norm(self.extractionB(cloth))
+
+    def match(
+        self, person_features: torch.Tensor, cloth_features: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features of `person_features` / `cloth_features` -> grid (B, H, W, 2), theta."""
+        theta = self.regression(self.correlation(person_features, cloth_features))
         return self.gridGen(theta), theta
 
 

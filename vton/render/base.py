@@ -21,9 +21,15 @@ __all__ = ["RenderRequest", "RenderOutput", "Renderer", "PairwiseRenderer"]
 
 @dataclass(frozen=True)
 class RenderRequest:
+    """One pair to render. `cloth_key` / `person_key` name the assets (their store keys):
+    a renderer may keep per-asset work (network features) under them, since a shard meets
+    each garment and person in many pairs; None means "do not cache"."""
+
     pair_id: str
     cloth: ClothAsset
     person: PersonAsset
+    cloth_key: str | None = None
+    person_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,7 @@ class _AssetLoader:
                     lambda pk=pk: load_person_asset(self.store, pk),
                     self.max_persons,
                 )
-                requests.append((row, RenderRequest(row["pair_id"], cloth, person)))
+                requests.append((row, RenderRequest(row["pair_id"], cloth, person, ck, pk)))
             except Exception as exc:
                 _record_failure(row, exc)
         return requests, time.perf_counter() - t0
