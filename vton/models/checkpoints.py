@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import torch
 from torch import nn
@@ -31,7 +31,10 @@ from vton.digest import DIGEST_CHARS
 from vton.errors import CheckpointError
 from vton.models._registry import FilterFn, create_model, get_filter_fn
 
+M = TypeVar("M", bound=nn.Module)
+
 __all__ = [
+    "with_checkpoint",
     "CheckpointCfg",
     "CHECKPOINTS",
     "read_state_dict",
@@ -267,6 +270,22 @@ def load_weights(
         model.load_state_dict(sd, strict=True)
     except RuntimeError as exc:  # anything the checks above did not anticipate
         raise CheckpointError(f"{source}: {_first_line(exc)}") from None
+    return model
+
+
+def with_checkpoint(
+    model: M, checkpoint_path: str | os.PathLike | None, filter_fn: FilterFn | None = None
+) -> M:
+    """`model` with the weights at `checkpoint_path` loaded strictly and in eval mode (a
+    loaded checkpoint is for inference unless trained further), or as built when None."""
+    if checkpoint_path is not None:
+        load_weights(
+            model,
+            read_state_dict(checkpoint_path),
+            source=str(checkpoint_path),
+            filter_fn=filter_fn,
+        )
+        model.eval()
     return model
 
 

@@ -32,7 +32,7 @@ from torch import nn
 
 from vton.layers import FeatureCorrelation, FeatureExtraction, FeatureL2Norm, TpsGridGen
 from vton.models._registry import register_model
-from vton.models.checkpoints import load_weights, read_state_dict, strip_module_prefix
+from vton.models.checkpoints import strip_module_prefix, with_checkpoint
 
 __all__ = [
     "FeatureRegression",
@@ -157,16 +157,9 @@ def checkpoint_filter_fn(state_dict: dict[str, Any], model: nn.Module) -> dict[s
 def _create(
     cloth_chans: int, checkpoint_path: str | os.PathLike | None, **kwargs: Any
 ) -> CpVtonGmm:
-    model = CpVtonGmm(cloth_chans=cloth_chans, **kwargs)
-    if checkpoint_path is not None:
-        load_weights(
-            model,
-            read_state_dict(checkpoint_path),
-            source=str(checkpoint_path),
-            filter_fn=checkpoint_filter_fn,
-        )
-        model.eval()
-    return model
+    return with_checkpoint(
+        CpVtonGmm(cloth_chans=cloth_chans, **kwargs), checkpoint_path, checkpoint_filter_fn
+    )
 
 
 @register_model(checkpoint_filter_fn)

