@@ -41,8 +41,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import write_csv
-from vton.catalog import CATEGORIES, SLEEVES
+from vton.catalog import CATEGORIES, SLEEVES, catalog_csv
 from vton.cloth.classifier_cnn import (
     DEFAULT_WEIGHTS,
     FOLDER_CLASSES,
@@ -150,7 +149,8 @@ def synthetic(clf, n: int, epochs: int, train: bool) -> None:
             rows.append({"product_id": f"s{i}", "image": str(path), "category": s.category,
                          "sleeve": s.sleeve or ""})  # fmt: skip
         # Held out exactly as above: train only on the first two thirds.
-        train_csv = write_csv(Path(tmp) / "train.csv", rows[:cut])
+        train_csv = Path(tmp) / "train.csv"
+        train_csv.write_text(catalog_csv(rows[:cut]))
         t0 = time.perf_counter()
         rep = train_classifier(
             str(train_csv), Path(tmp) / "synth.pt", epochs=epochs, val_fraction=0.0,

@@ -3,7 +3,6 @@ public-domain person photo), never downloaded."""
 
 from __future__ import annotations
 
-import csv
 import os
 from importlib import resources
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vton.catalog import catalog_csv
 from vton.imageio import encode_image
 from vton.synthetic_garments import GarmentSpec, render_garment
 
@@ -36,13 +36,7 @@ def garment_spec(
 
 
 def write_csv(path: Path, rows: list[dict]) -> Path:
-    fields: list[str] = []
-    for r in rows:
-        fields += [k for k in r if k not in fields]
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
+    path.write_text(catalog_csv(rows))
     return path
 
 

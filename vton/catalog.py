@@ -113,6 +113,20 @@ def _cell(value: Any) -> str | None:
     return text or None
 
 
+def catalog_csv(rows: Iterable[Mapping[str, Any]]) -> str:
+    """CSV text of catalog rows (a header of every column any row has, in first-seen order;
+    a row without a column leaves it empty), as `read_table` reads it back."""
+    rows = list(rows)
+    fields: list[str] = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
 def read_table(url: str, storage_options: Mapping[str, Any] | None = None) -> list[dict]:
     """Rows of a CSV, Parquet or JSON Lines table, every value a string or None.
 

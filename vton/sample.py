@@ -9,10 +9,9 @@ catalog folder, so the sample exercises the same ingestion path.
 
 from __future__ import annotations
 
-import csv
-import io
 from importlib import resources
 
+from vton.catalog import catalog_csv
 from vton.imageio import encode_image
 from vton.storage import Store
 from vton.synthetic_garments import render_garment, sample_catalog_specs
@@ -22,14 +21,6 @@ __all__ = ["SAMPLE_PERSONS", "write_sample_catalog"]
 #: Persons of the default sample. `cameraman.png` also ships, as a hard case for tests
 #: (grayscale, side-on), not as a demo model.
 SAMPLE_PERSONS = {"astronaut": "astronaut.jpg"}
-
-
-def _csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
 
 
 def write_sample_catalog(store: Store, prefix: str = "sample") -> tuple[str, str]:
@@ -53,6 +44,6 @@ def write_sample_catalog(store: Store, prefix: str = "sample") -> tuple[str, str
         if not store.exists(key):
             store.write_bytes(key, (data_dir / name).read_bytes())
         persons.append({"person_id": person_id, "image": f"persons/{name}"})
-    store.write_text(f"{prefix}/products.csv", _csv(products))
-    store.write_text(f"{prefix}/persons.csv", _csv(persons))
+    store.write_text(f"{prefix}/products.csv", catalog_csv(products))
+    store.write_text(f"{prefix}/persons.csv", catalog_csv(persons))
     return store.uri(f"{prefix}/products.csv"), store.uri(f"{prefix}/persons.csv")

@@ -75,3 +75,15 @@ def test_bad_jsonl_line_is_a_rejected_row_not_a_crash(tmp_path):
 def test_missing_table_fails_the_run(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_catalog(str(tmp_path / "nope.csv"), str(tmp_path / "nope.csv"))
+
+
+def test_catalog_csv_round_trips_through_read_table(tmp_path):
+    from vton.catalog import catalog_csv
+
+    rows = [{"product_id": "a", "image": "a.jpg"}, {"product_id": "b, c", "category": "tops"}]
+    path = tmp_path / "products.csv"
+    path.write_text(catalog_csv(rows))
+    back = read_table(str(path))
+    assert [r["product_id"] for r in back] == ["a", "b, c"]
+    assert back[0]["category"] is None and back[1]["image"] is None
+    assert back[1]["category"] == "tops"
