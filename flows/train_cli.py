@@ -38,6 +38,13 @@ EVAL_EPILOG = """examples:
 """
 
 
+def _add_count(p: argparse.ArgumentParser, flag: str, default: int, what: str) -> None:
+    """An integer option shown as N, its default in the help, as most of ours are."""
+    p.add_argument(
+        flag, type=int, default=default, metavar="N", help=f"{what} (default: %(default)s)"
+    )
+
+
 def _add_common(p: argparse.ArgumentParser, *, train: bool) -> None:
     p.add_argument(
         "--dataroot",
@@ -78,13 +85,7 @@ def _add_common(p: argparse.ArgumentParser, *, train: bool) -> None:
         if train
         else "store for report.json, report.parquet and pairs.parquet",
     )
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=4 if train else 8,
-        metavar="N",
-        help="pairs per step, per process under torchrun (default: %(default)s)",
-    )
+    _add_count(p, "--batch-size", 4 if train else 8, "pairs per step, per process under torchrun")
     p.add_argument("--radius", type=int, default=5, help="pose square half side (default: 5)")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
     p.add_argument(
@@ -113,50 +114,14 @@ def _add_train(sub, name: str, stage: str) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(p, train=True)
-    p.add_argument(
-        "--keep-steps",
-        type=int,
-        default=100_000,
-        metavar="N",
-        help="steps at the constant rate (default: %(default)s)",
-    )
-    p.add_argument(
-        "--decay-steps",
-        type=int,
-        default=100_000,
-        metavar="N",
-        help="steps of linear decay to zero (default: %(default)s)",
-    )
+    _add_count(p, "--keep-steps", 100_000, "steps at the constant rate")
+    _add_count(p, "--decay-steps", 100_000, "steps of linear decay to zero")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (default: 1e-4)")
-    p.add_argument(
-        "--save-every",
-        type=int,
-        default=5000,
-        metavar="N",
-        help="checkpoint every N steps (default: %(default)s)",
-    )
-    p.add_argument(
-        "--log-every",
-        type=int,
-        default=20,
-        metavar="N",
-        help="log losses every N steps (default: %(default)s)",
-    )
-    p.add_argument(
-        "--keep-checkpoints",
-        type=int,
-        default=3,
-        metavar="N",
-        help="resumable checkpoints kept (default: %(default)s)",
-    )
+    _add_count(p, "--save-every", 5000, "checkpoint every N steps")
+    _add_count(p, "--log-every", 20, "log losses every N steps")
+    _add_count(p, "--keep-checkpoints", 3, "resumable checkpoints kept")
     p.add_argument("--seed", type=int, default=0, help="weights and data order seed")
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        metavar="N",
-        help="DataLoader worker processes, ~50 pairs/s each (default: %(default)s)",
-    )
+    _add_count(p, "--workers", 1, "DataLoader worker processes, ~50 pairs/s each")
     p.add_argument(
         "--amp",
         choices=["bf16", "fp16"],
@@ -251,13 +216,7 @@ def add_parsers(sub) -> None:
         help="TorchScript or .pt2 classifier for the Inception Score (different-cloth "
         "pairs): (B, 3, S, S) in 0..255 -> (B, C) logits, e.g. Inception's",
     )
-    p.add_argument(
-        "--is-splits",
-        type=int,
-        default=10,
-        metavar="N",
-        help="IS splits, reported as mean and std (default: %(default)s)",
-    )
+    _add_count(p, "--is-splits", 10, "IS splits, reported as mean and std")
 
 
 def _storage_options(args: argparse.Namespace) -> dict:
@@ -266,75 +225,71 @@ def _storage_options(args: argparse.Namespace) -> dict:
     return {}
 
 
+# Options whose parsed value is the settings field of the same name, as is: one list per
+# parser (`_add_common`, `_add_train`, its per-stage tail, `evaluate`), so that a new option
+# is named once here rather than in each settings call.
+_COMMON_FIELDS = (
+    "dataroot",
+    "source",
+    "variant",
+    "datamode",
+    "data_list",
+    "output",
+    "batch_size",
+    "radius",
+    "device",
+)
+_TRAIN_FIELDS = (
+    "keep_steps",
+    "decay_steps",
+    "lr",
+    "save_every",
+    "log_every",
+    "keep_checkpoints",
+    "seed",
+    "workers",
+    "amp",
+    "init_checkpoint",
+)
+_STAGE_FIELDS = {
+    "gmm": ("gic_weight",),
+    "tom": ("vgg_weights", "vgg_weight", "mask_weight", "warped_from", "gmm_checkpoint"),
+}
+_EVAL_FIELDS = (
+    "method",
+    "gmm_checkpoint",
+    "tom_checkpoint",
+    "warp_mask_dir",
+    "tryon_dir",
+    "same_cloth",
+    "lpips_backbone",
+    "lpips_weights",
+    "fid_extractor",
+    "fid_input_size",
+    "is_classifier",
+    "is_splits",
+)
+
+
+def _settings(model, args: argparse.Namespace, names: Sequence[str], **fields):
+    """`model` (`TrainSettings` or `EvalSettings`) from the options named as its fields,
+    plus `fields` for what no option gives as is (stage, resume); the model checks all."""
+    fields |= {n: getattr(args, n) for n in (*_COMMON_FIELDS, *names)}
+    return model(**fields, storage_options=_storage_options(args))
+
+
 def _train_settings(args: argparse.Namespace):
     from vton.train import TrainSettings
 
     stage = "gmm" if args.command == "train-gmm" else "tom"
-    extra = (
-        {"gic_weight": args.gic_weight}
-        if stage == "gmm"
-        else {
-            "vgg_weights": args.vgg_weights,
-            "vgg_weight": args.vgg_weight,
-            "mask_weight": args.mask_weight,
-            "warped_from": args.warped_from,
-            "gmm_checkpoint": args.gmm_checkpoint,
-        }
-    )
-    return TrainSettings(
-        stage=stage,
-        variant=args.variant,
-        dataroot=args.dataroot,
-        source=args.source,
-        datamode=args.datamode,
-        data_list=args.data_list,
-        output=args.output,
-        storage_options=_storage_options(args),
-        batch_size=args.batch_size,
-        keep_steps=args.keep_steps,
-        decay_steps=args.decay_steps,
-        lr=args.lr,
-        save_every=args.save_every,
-        log_every=args.log_every,
-        keep_checkpoints=args.keep_checkpoints,
-        seed=args.seed,
-        workers=args.workers,
-        device=args.device,
-        amp=args.amp,
-        init_checkpoint=args.init_checkpoint,
-        resume=not args.no_resume,
-        radius=args.radius,
-        **extra,
-    )
+    names = _TRAIN_FIELDS + _STAGE_FIELDS[stage]
+    return _settings(TrainSettings, args, names, stage=stage, resume=not args.no_resume)
 
 
 def _eval_settings(args: argparse.Namespace):
     from vton.train import EvalSettings
 
-    return EvalSettings(
-        dataroot=args.dataroot,
-        source=args.source,
-        variant=args.variant,
-        datamode=args.datamode,
-        data_list=args.data_list,
-        output=args.output,
-        method=args.method,
-        storage_options=_storage_options(args),
-        gmm_checkpoint=args.gmm_checkpoint,
-        tom_checkpoint=args.tom_checkpoint,
-        warp_mask_dir=args.warp_mask_dir,
-        tryon_dir=args.tryon_dir,
-        same_cloth=args.same_cloth,
-        lpips_backbone=args.lpips_backbone,
-        lpips_weights=args.lpips_weights,
-        fid_extractor=args.fid_extractor,
-        fid_input_size=args.fid_input_size,
-        is_classifier=args.is_classifier,
-        is_splits=args.is_splits,
-        batch_size=args.batch_size,
-        radius=args.radius,
-        device=args.device,
-    )
+    return _settings(EvalSettings, args, _EVAL_FIELDS)
 
 
 def _print_train(result) -> None:

@@ -5,7 +5,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from tests.person.onnx_proto import conv1x1_model
+from tests.onnx_builder import conv1x1_model
 from vton.errors import CheckpointError
 from vton.imageio import decode_image
 from vton.person.labels import LIP, NECK

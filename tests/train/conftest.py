@@ -1,10 +1,30 @@
-"""Shared data for the training tests: a tiny synthetic VITON-layout dataset, written once."""
+"""Shared data for the training tests: a tiny synthetic VITON-layout dataset, written once,
+and settings for runs short enough to test."""
 
 from __future__ import annotations
 
 import pytest
 
+from vton.train.config import TrainSettings
 from vton.train.synthetic import write_synthetic_viton
+
+
+def tiny_train_settings(dataroot: str, output: str, **kw) -> TrainSettings:
+    """A GMM run of one step, one pair a step, on the CPU in this process (no DataLoader
+    workers), every step logged: seconds on `viton_root`. `kw` overrides any field."""
+    base = dict(
+        stage="gmm",
+        variant="cpvton_plus",
+        dataroot=dataroot,
+        output=output,
+        batch_size=1,
+        keep_steps=1,
+        decay_steps=0,
+        log_every=1,
+        device="cpu",
+        workers=0,
+    )
+    return TrainSettings(**{**base, **kw})
 
 
 @pytest.fixture(scope="session")

@@ -15,31 +15,22 @@ import math
 import pytest
 import torch
 
+from tests.train.conftest import tiny_train_settings
 from vton.storage import Store
 from vton.train.checkpointing import from_bytes
-from vton.train.config import TrainSettings
-from vton.train.trainer import _cpu_has_native, train
+from vton.train.trainer import TrainResult, _cpu_has_native, train
 
 REL_TOL = 1e-2
 
 
-def _settings(viton_root: str, output: str, stage: str, **kw) -> TrainSettings:
-    base = dict(
-        stage=stage,
-        variant="cpvton_plus",
-        dataroot=viton_root,
-        output=output,
-        batch_size=1,
-        keep_steps=1,
-        decay_steps=0,
-        log_every=1,
-        device="cpu",
-        workers=0,
-    )
-    return TrainSettings(**{**base, **kw})
-
-
-def _check_amp_run(res, fp32_first: float, out: str, stage: str, amp: str, lines: list[str]):
+def _amp_run(viton_root: str, tmp_path, stage: str, amp: str, **kw) -> tuple[TrainResult, str]:
+    """Train `stage` under `amp` (into ``tmp_path / amp``, returned) after one float32 step
+    from the same initial weights, and check the run against it and its records."""
+    fp32 = train(tiny_train_settings(viton_root, str(tmp_path / f"{stage}32"), stage=stage))
+    fp32_first = fp32.losses[0]["total"]
+    out = str(tmp_path / amp)
+    lines: list[str] = []
+    res = train(tiny_train_settings(viton_root, out, stage=stage, amp=amp, **kw), log=lines.append)
     totals = [r["total"] for r in res.losses]
     assert all(math.isfinite(t) for t in totals), totals
     # autocast really ran (it used to be ignored on the CPU) and stays near float32
@@ -53,37 +44,22 @@ def _check_amp_run(res, fp32_first: float, out: str, stage: str, amp: str, lines
     assert any(f"amp {amp}" in line for line in lines)
     if not _cpu_has_native(amp):
         assert any("without native" in line for line in lines)
-
-
-def _first_fp32_loss(viton_root: str, tmp_path, stage: str) -> float:
-    return train(_settings(viton_root, str(tmp_path / f"{stage}32"), stage)).losses[0]["total"]
+    return res, out
 
 
 @pytest.mark.slow
 def test_gmm_trains_in_bf16_on_the_cpu(viton_root, tmp_path):
-    fp32_first = _first_fp32_loss(viton_root, tmp_path, "gmm")
-    out = str(tmp_path / "bf16")
-    lines: list[str] = []
-    res = train(_settings(viton_root, out, "gmm", amp="bf16", keep_steps=2), log=lines.append)
+    res, _ = _amp_run(viton_root, tmp_path, "gmm", "bf16", keep_steps=2)
     assert res.steps_done == 2
-    _check_amp_run(res, fp32_first, out, "gmm", "bf16", lines)
 
 
 @pytest.mark.slow
 def test_gmm_trains_in_fp16_on_the_cpu_with_a_gradient_scaler(viton_root, tmp_path):
-    fp32_first = _first_fp32_loss(viton_root, tmp_path, "gmm")
-    out = str(tmp_path / "fp16")
-    lines: list[str] = []
-    res = train(_settings(viton_root, out, "gmm", amp="fp16"), log=lines.append)
-    _check_amp_run(res, fp32_first, out, "gmm", "fp16", lines)
+    _, out = _amp_run(viton_root, tmp_path, "gmm", "fp16")
     state = from_bytes(Store(out).read_bytes("checkpoints/step_00000001.pt"), "checkpoint")
     assert state["scaler"] is not None and state["scaler"]["scale"] > 0
 
 
 @pytest.mark.slow
 def test_tom_trains_in_bf16_on_the_cpu(viton_root, tmp_path):
-    fp32_first = _first_fp32_loss(viton_root, tmp_path, "tom")
-    out = str(tmp_path / "bf16")
-    lines: list[str] = []
-    res = train(_settings(viton_root, out, "tom", amp="bf16"), log=lines.append)
-    _check_amp_run(res, fp32_first, out, "tom", "bf16", lines)
+    _amp_run(viton_root, tmp_path, "tom", "bf16")

@@ -3,6 +3,7 @@ the other files)."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -10,21 +11,10 @@ import pytest
 from flows.train_cli import main
 from flows.training import evaluate_flow, train_gmm_flow
 from tasks.training import task_evaluate, task_train
-from vton.train.config import EvalSettings, TrainSettings
+from tests.train.conftest import tiny_train_settings
+from vton.train.config import EvalSettings
 
-
-def _settings(viton_root: str, out: str) -> TrainSettings:
-    return TrainSettings(
-        stage="gmm",
-        variant="cpvton",
-        dataroot=viton_root,
-        output=out,
-        batch_size=1,
-        keep_steps=1,
-        decay_steps=0,
-        device="cpu",
-        workers=0,
-    )
+_settings = functools.partial(tiny_train_settings, variant="cpvton")
 
 
 @pytest.mark.slow

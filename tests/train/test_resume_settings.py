@@ -3,30 +3,18 @@ settings may change."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
 
+from tests.train.conftest import tiny_train_settings
 from vton.storage import Store
 from vton.train.config import RESUME_FREE_SETTINGS, TrainSettings
 from vton.train.trainer import train
 
-
-def _settings(viton_root: str, output: str, **kw) -> TrainSettings:
-    base = dict(
-        stage="gmm",
-        variant="cpvton_plus",
-        dataroot=viton_root,
-        output=output,
-        batch_size=1,
-        keep_steps=2,
-        decay_steps=0,
-        save_every=1,
-        log_every=1,
-        device="cpu",
-        workers=0,
-    )
-    return TrainSettings(**{**base, **kw})
+# two steps, a checkpoint after each: a run stopped after one has something to resume
+_settings = functools.partial(tiny_train_settings, keep_steps=2, save_every=1)
 
 
 def test_resume_changes_names_each_loss_relevant_setting():

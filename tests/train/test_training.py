@@ -4,11 +4,13 @@ final weights are the reference's plain state dict, the TOM records its perceptu
 from __future__ import annotations
 
 import copy
+import functools
 import json
 
 import pytest
 import torch
 
+from tests.train.conftest import tiny_train_settings
 from vton.models import gmm_cpvton, load_model, read_state_dict
 from vton.storage import Store
 from vton.train.config import TrainSettings
@@ -17,22 +19,8 @@ from vton.train.losses import gmm_losses
 from vton.train.trainer import PERCEPTUAL_OFF, build_model, train
 from vton.train.vgg import Vgg19Features
 
-
-def _gmm_settings(viton_root: str, output: str, **kw) -> TrainSettings:
-    base = dict(
-        stage="gmm",
-        variant="cpvton_plus",
-        dataroot=viton_root,
-        output=output,
-        batch_size=1,
-        keep_steps=4,
-        decay_steps=0,
-        save_every=2,
-        log_every=1,
-        device="cpu",
-        workers=0,
-    )
-    return TrainSettings(**{**base, **kw})
+# four steps, a checkpoint every two: a run killed after step 3 resumes from step 2
+_gmm_settings = functools.partial(tiny_train_settings, keep_steps=4, save_every=2)
 
 
 def _warp_loss(model: torch.nn.Module, batch: dict) -> float:
@@ -101,17 +89,7 @@ def test_final_weights_are_the_reference_state_dict(viton_root, tmp_path):
 
 @pytest.mark.slow
 def test_tom_without_vgg_weights_says_so(viton_root, tmp_path):
-    s = TrainSettings(
-        stage="tom",
-        variant="cpvton",
-        dataroot=viton_root,
-        output=str(tmp_path),
-        batch_size=1,
-        keep_steps=1,
-        decay_steps=0,
-        device="cpu",
-        workers=0,
-    )
+    s = tiny_train_settings(viton_root, str(tmp_path), stage="tom", variant="cpvton")
     lines: list[str] = []
     res = train(s, log=lines.append)
     assert res.perceptual == PERCEPTUAL_OFF
@@ -131,16 +109,10 @@ def test_tom_with_vgg_and_a_gmm_warping_on_the_fly(viton_root, tmp_path):
     torch.save(vgg, tmp_path / "vgg19.pth")
     gmm = build_model("gmm", "cpvton_plus")
     torch.save(gmm.state_dict(), tmp_path / "gmm_final.pth")
-    s = TrainSettings(
+    s = tiny_train_settings(
+        viton_root,
+        str(tmp_path / "tom"),
         stage="tom",
-        variant="cpvton_plus",
-        dataroot=viton_root,
-        output=str(tmp_path / "tom"),
-        batch_size=1,
-        keep_steps=1,
-        decay_steps=0,
-        device="cpu",
-        workers=0,
         warped_from="gmm",
         gmm_checkpoint=str(tmp_path / "gmm_final.pth"),
         vgg_weights=str(tmp_path / "vgg19.pth"),

@@ -191,6 +191,34 @@ class _PairDataset(Dataset):
         """TOM items whose cloth is the GMM's saved warp (not the in-shop garment)."""
         return self.stage == "tom" and self.warped_from == "files"
 
+    def _item(
+        self,
+        image: np.ndarray,
+        parse: np.ndarray,
+        keypoints: np.ndarray,
+        body_mask: np.ndarray | None,
+        cloth: np.ndarray,
+        cloth_mask: np.ndarray,
+        c_name: str,
+        im_name: str,
+    ) -> dict[str, Any]:
+        """The item both sources give, from arrays as `pair_tensors` takes them: a TOM that
+        does not read saved warps gets the GMM's inputs too, to warp on the fly."""
+        item: dict[str, Any] = pair_tensors(
+            image,
+            parse,
+            keypoints,
+            cloth,
+            cloth_mask,
+            variant=self.variant,
+            stage=self.stage,
+            body_mask=body_mask,
+            radius=self.radius,
+            gmm_agnostic=self.stage == "tom" and not self.reads_warps,
+        )
+        item["c_name"], item["im_name"] = c_name, im_name
+        return item
+
 
 class VitonDataset(_PairDataset):
     """CP-VTON / CP-VTON+ pairs from a VITON-layout dataroot (local or fsspec URL).
@@ -255,20 +283,7 @@ class VitonDataset(_PairDataset):
         else:
             cloth = self._image("cloth", c_name)
             mask = decode_mask(self._read("cloth-mask", c_name), c_name)
-        item: dict[str, Any] = pair_tensors(
-            image,
-            parse,
-            keypoints,
-            cloth,
-            mask,
-            variant=self.variant,
-            stage=self.stage,
-            body_mask=body,
-            radius=self.radius,
-            gmm_agnostic=self.stage == "tom" and not self.reads_warps,
-        )
-        item["c_name"], item["im_name"] = c_name, im_name
-        return item
+        return self._item(image, parse, keypoints, body, cloth, mask, c_name, im_name)
 
 
 class StoreAssetDataset(_PairDataset):
@@ -329,20 +344,16 @@ class StoreAssetDataset(_PairDataset):
             cloth = np.array(resize_image(cloth, FRAME_SIZE))
         if mask.shape != FRAME_SIZE:
             mask = np.array(resize_mask(mask, FRAME_SIZE))
-        item: dict[str, Any] = pair_tensors(
+        return self._item(
             framed.image,
             framed.parse,
             framed.keypoints,
+            framed.mask,
             cloth,
             mask,
-            variant=self.variant,
-            stage=self.stage,
-            body_mask=framed.mask,
-            radius=self.radius,
-            gmm_agnostic=self.stage == "tom",
+            c_name=cloth_key,
+            im_name=person_key,
         )
-        item["c_name"], item["im_name"] = cloth_key, person_key
-        return item
 
 
 def make_dataset(
@@ -358,27 +369,18 @@ def make_dataset(
     storage_options: Mapping[str, Any] | None = None,
 ) -> VitonDataset | StoreAssetDataset:
     """The dataset for a settings object's `source` (``viton`` or ``store``)."""
+    common: dict[str, Any] = dict(
+        stage=stage,
+        variant=variant,
+        data_list=data_list,
+        radius=radius,
+        warped_from=warped_from,
+        storage_options=storage_options,
+    )
     if source == "viton":
-        return VitonDataset(
-            dataroot,
-            stage=stage,
-            variant=variant,
-            datamode=datamode,
-            data_list=data_list,
-            radius=radius,
-            warped_from=warped_from,
-            storage_options=storage_options,
-        )
+        return VitonDataset(dataroot, datamode=datamode, **common)
     if source == "store":
-        return StoreAssetDataset(
-            dataroot,
-            stage=stage,
-            variant=variant,
-            data_list=data_list,
-            radius=radius,
-            warped_from=warped_from,
-            storage_options=storage_options,
-        )
+        return StoreAssetDataset(dataroot, **common)
     raise ValueError(f"source must be 'viton' or 'store', got {source!r}")
 
 

@@ -1,14 +1,17 @@
 """A minimal ONNX model writer for tests: the protobuf wire format by hand.
 
 Neither `onnx` nor a working `torch.onnx.export` is installed here (the exporter needs the
-`onnx` package), so the test model is serialised directly: a few ONNX message types
-(field numbers from onnx/onnx.proto) written with protobuf's varint and length-delimited
-encodings. Only what a one-convolution parser needs is covered.
+`onnx` package), so test models are serialised directly: a few ONNX message types (field
+numbers from onnx/onnx.proto) written with protobuf's varint and length-delimited
+encodings. Only what a one-convolution network (optionally followed by an ArgMax) needs is
+covered: the rembg masker's and the human parser's test models.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+__all__ = ["FLOAT", "INT64", "conv1x1_model"]
 
 FLOAT, INT64 = 1, 7  # TensorProto.DataType
 ATTR_INT = 2  # AttributeProto.AttributeType
@@ -68,22 +71,26 @@ def conv1x1_model(
     bias: np.ndarray,
     input_hw: tuple[int | str, int | str],
     argmax: bool = False,
+    *,
+    input_name: str = "input",
+    output_name: str = "logits",
 ) -> bytes:
-    """Serialised ONNX model: input (1, 3, H, W) float -> 1x1 Conv -> logits (1, C, H, W),
-    or with `argmax` ids (1, H, W) int64. `weight` is (C, 3), `bias` (C,)."""
+    """Serialised ONNX model (opset 13): input (1, 3, H, W) float -> 1x1 Conv -> logits
+    (1, C, H, W), or with `argmax` ids (1, H, W) int64 (named ``ids``). `weight` is (C, 3),
+    `bias` (C,); H and W may be symbolic (str)."""
     c = weight.shape[0]
-    nodes = _field(1, _node("Conv", ["input", "W", "B"], ["logits"]))
-    out_name, out_type, out_shape = "logits", FLOAT, (1, c, *input_hw)
+    nodes = _field(1, _node("Conv", [input_name, "W", "B"], [output_name]))
+    out_name, out_type, out_shape = output_name, FLOAT, (1, c, *input_hw)
     if argmax:
         attrs = _int_attr("axis", 1) + _int_attr("keepdims", 0)
-        nodes += _field(1, _node("ArgMax", ["logits"], ["ids"], attrs))
+        nodes += _field(1, _node("ArgMax", [output_name], ["ids"], attrs))
         out_name, out_type, out_shape = "ids", INT64, (1, *input_hw)
     graph = (
         nodes
         + _field(2, b"parser")
         + _field(5, _tensor("W", weight.reshape(c, 3, 1, 1)))
         + _field(5, _tensor("B", bias.reshape(c)))
-        + _field(11, _value_info("input", FLOAT, (1, 3, *input_hw)))
+        + _field(11, _value_info(input_name, FLOAT, (1, 3, *input_hw)))
         + _field(12, _value_info(out_name, out_type, out_shape))
     )
     opset = _field(1, b"") + _int(2, 13)
