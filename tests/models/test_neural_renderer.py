@@ -113,6 +113,8 @@ def test_per_asset_gmm_features_change_nothing_and_are_computed_once(ckpts):
     plain = r.render_batch([RenderRequest(f"{c}{p}", cloths[c], persons[p]) for c, p in grid])
     keyed = [RenderRequest(f"{c}{p}", cloths[c], persons[p], f"c{c}", f"p{p}") for c, p in grid]
     cached = r.render_batch(keyed)
+    # inputs made once per asset: 2 persons, 2 garments
+    assert len(r._person_inputs_cache) == 2 and len(r._cloth_inputs_cache) == 2
     # 2 person and 2 garment feature sets computed (not 4 of each), none reused yet
     assert (r._person_features.misses, r._cloth_features.misses) == (4 + 2, 4 + 2)
     for a, b in zip(plain, cached, strict=True):
@@ -139,4 +141,4 @@ def test_feature_cache_stays_bounded_and_keeps_what_it_returns():
     out = cache.features(["c", "d", "b"], torch.tensor([[5.0], [6.0], [7.0]]), compute)
     # b was cached (its first value stays); c and d computed; a and b evicted down to 2
     assert out.flatten().tolist() == [50, 60, 10] and calls == [3, 2]
-    assert list(cache.items) == ["c", "d"]
+    assert cache.items.keys() == ["c", "d"]

@@ -17,10 +17,17 @@ def _reference(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torc
 
 @pytest.mark.parametrize("winograd", [False, True])
 @pytest.mark.parametrize(
-    ("cin", "cout", "h", "w", "bias"),
-    [(8, 4, 6, 4, True), (16, 16, 5, 3, False), (3, 32, 2, 2, True), (24, 8, 12, 10, True)],
+    ("cin", "cout", "h", "w", "bias", "tile"),
+    [
+        (8, 4, 6, 4, True, 2),  # F(2x2): 6 is even, not a multiple of 4
+        (16, 16, 5, 3, False, None),  # odd: the phase convolution runs directly
+        (3, 32, 2, 2, True, 2),
+        (24, 8, 12, 10, True, 2),
+        (24, 8, 12, 8, True, 4),  # F(4x4)
+        (64, 16, 8, 4, False, 4),
+    ],
 )
-def test_equals_upsample_then_conv(cin, cout, h, w, bias, winograd):
+def test_equals_upsample_then_conv(cin, cout, h, w, bias, tile, winograd):
     g = torch.Generator().manual_seed(cin * h + w)
     x = torch.randn(2, cin, h, w, generator=g)
     weight = torch.randn(cout, cin, 3, 3, generator=g) / (3 * cin**0.5)
@@ -30,6 +37,7 @@ def test_equals_upsample_then_conv(cin, cout, h, w, bias, winograd):
     assert ours.shape == ref.shape == (2, cout, 2 * h, 2 * w)
     # float32 rounding of reordered sums only; a wrong border or phase is off by O(1)
     assert (ours - ref).abs().max().item() < 2e-5 * max(1.0, ref.abs().max().item())
+    assert list(prepared._kernels) == ([tile] if winograd and tile else [])
 
 
 def test_tom_fast_path_matches_layers_as_written_and_follows_new_weights():

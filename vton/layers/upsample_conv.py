@@ -20,14 +20,16 @@ details make it exact rather than close:
   per side, `_border_correction`) is convolved with the kernel's matching edge row or
   column and subtracted. The corners are in the row terms, so nothing counts twice.
 
-The phase convolution then runs either directly or as Winograd F(2x2, 3x3) (Lavin & Gray,
-CVPR 2016): 16 multiplications per 2x2 output tile instead of 36, as 16 batched matrix
-products, which pays where channels are many and pixels few (every up level but the
-outermost, measured on an AVX2 CPU: 1.7-2.7x on the deep levels; its 2x2 tiles need an
-even input size, else the phase convolution runs directly). Results equal the
-upsample-then-convolve computation up to float32 rounding (relative 1e-6 direct, 5e-6
-Winograd, from the reordered sums); `tests/models/test_upsample_conv.py` holds both
-to the reference, and the TOM fidelity tests hold the whole network to the reference code.
+The phase convolution then runs either directly or as Winograd F(m x m, 3x3) (Lavin &
+Gray, CVPR 2016) as (m + 2)^2 batched matrix products: F(4x4) does 36 multiplications per
+4x4 output tile instead of 144, F(2x2) 16 per 2x2 tile instead of 36. It pays where
+channels are many and pixels few (every up level but the outermost); measured on an AVX2
+CPU core, F(4x4) is 1.7-2.7x the direct convolution there. The tile is the largest that
+divides the input (4, else 2; else the phase convolution runs directly). Results equal the
+upsample-then-convolve computation up to float32 rounding (relative ~1e-6 direct, ~5e-6
+Winograd, from the reordered sums); `tests/models/test_upsample_conv.py` holds each path
+to the layers as written, and the TOM fidelity tests hold the whole network to the
+reference code.
 
 Convention: x (B, C, H, W) float32 (already activated), H, W >= 2; weight (O, C, 3, 3),
 bias (O,) or None -> (B, O, 2H, 2W).
@@ -35,7 +37,7 @@ bias (O,) or None -> (B, O, 2H, 2W).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -55,11 +57,34 @@ _PHASE = (
     torch.tensor([[0.75, 0.25, 0.0], [0.25, 0.75, 0.75], [0.0, 0.0, 0.25]], dtype=torch.float64),
     torch.tensor([[0.25, 0.0, 0.0], [0.75, 0.75, 0.25], [0.0, 0.25, 0.75]], dtype=torch.float64),
 )
-# Winograd F(2x2, 3x3) kernel transform G (the input and output transforms are written out
-# as additions in `_winograd_valid`).
-_WINO_G = torch.tensor(
-    [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]], dtype=torch.float64
-)
+# Winograd F(m x m, 3x3) transforms (Lavin & Gray), m = 2 and 4: input B^T, kernel G,
+# output A^T; F(4x4) uses the points 0, +-1, +-2 and infinity.
+_WINOGRAD = {
+    2: {
+        "BT": ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1)),
+        "G": ((1, 0, 0), (1 / 2, 1 / 2, 1 / 2), (1 / 2, -1 / 2, 1 / 2), (0, 0, 1)),
+        "AT": ((1, 1, 1, 0), (0, 1, -1, -1)),
+    },
+    4: {
+        "BT": (
+            (4, 0, -5, 0, 1, 0),
+            (0, -4, -4, 1, 1, 0),
+            (0, 4, -4, -1, 1, 0),
+            (0, -2, -1, 2, 1, 0),
+            (0, 2, -1, -2, 1, 0),
+            (0, 4, 0, -5, 0, 1),
+        ),
+        "G": (
+            (1 / 4, 0, 0),
+            (-1 / 6, -1 / 6, -1 / 6),
+            (-1 / 6, 1 / 6, -1 / 6),
+            (1 / 24, 1 / 12, 1 / 6),
+            (1 / 24, -1 / 12, 1 / 6),
+            (0, 0, 1),
+        ),
+        "AT": ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1)),
+    },
+}
 #: Phase convolutions with at least this many output channels (4x the layer's) use
 #: Winograd; fewer, and the tile transforms cost more than the multiplications they save.
 WINOGRAD_MIN_CHANNELS = 64
@@ -67,13 +92,23 @@ WINOGRAD_MIN_CHANNELS = 64
 
 @dataclass(frozen=True)
 class PreparedUpsampleConv:
-    """The derived weights of one layer, made once per weight version (`prepare_...`)."""
+    """The derived weights of one layer, made once per weight version (`prepare_...`);
+    Winograd kernels are made on first use, for the tile size the input allows."""
 
     weight: torch.Tensor  # the layer's own (O, C, 3, 3), for the border terms
     phase_weight: torch.Tensor  # (4 O, C, 3, 3), phase-major within each output channel
     phase_bias: torch.Tensor | None  # (4 O,)
-    winograd: torch.Tensor | None  # (16, C, 4 O) transformed phase kernels, or None
+    winograd: bool  # use Winograd where the input size allows
     key: tuple
+    _kernels: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
+
+    def winograd_kernels(self, m: int) -> torch.Tensor:
+        """(t * t, C, 4 O) transformed phase kernels for F(m x m, 3x3), t = m + 2."""
+        if m not in self._kernels:
+            g = torch.tensor(_WINOGRAD[m]["G"], dtype=torch.float64, device=self.weight.device)
+            u = torch.einsum("ij,ocjk,lk->ilco", g, self.phase_weight.double(), g)
+            self._kernels[m] = u.reshape(-1, *u.shape[2:]).to(self.weight.dtype).contiguous()
+        return self._kernels[m]
 
 
 def weights_key(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple:
@@ -100,47 +135,62 @@ def prepare_upsample_conv(
     # the order `pixel_shuffle` reads them in
     phase_weight = phases.permute(2, 0, 1, 3, 4, 5).reshape(-1, w.shape[1], 3, 3)
     use_wino = phase_weight.shape[0] >= WINOGRAD_MIN_CHANNELS if winograd is None else winograd
-    wino = None
-    if use_wino:
-        g = _WINO_G.to(w.device)
-        u = torch.einsum("ij,ocjk,lk->ilco", g, phase_weight, g)  # (4, 4, C, 4 O)
-        wino = u.reshape(16, *u.shape[2:]).to(weight.dtype).contiguous()
     return PreparedUpsampleConv(
         weight=weight.detach(),
         phase_weight=phase_weight.to(weight.dtype).contiguous(),
         phase_bias=None if bias is None else bias.detach().repeat_interleave(4),
-        winograd=wino,
+        winograd=use_wino,
         key=weights_key(weight, bias),
     )
 
 
-def _bt(a0, a1, a2, a3, out: torch.Tensor) -> None:
-    """Winograd input transform B^T along one axis: (d0 - d2, d1 + d2, d2 - d1, d1 - d3)."""
-    torch.sub(a0, a2, out=out[0])
-    torch.add(a1, a2, out=out[1])
-    torch.sub(a2, a1, out=out[2])
-    torch.sub(a1, a3, out=out[3])
+def _combine(parts: list[torch.Tensor], coefs: tuple[float, ...], out: torch.Tensor) -> None:
+    """out = sum of coef * part, skipping zero coefficients (one row of a transform)."""
+    first = True
+    for part, coef in zip(parts, coefs, strict=True):
+        if coef == 0:
+            continue
+        if first:
+            if coef == 1:
+                out.copy_(part)
+            else:
+                torch.mul(part, coef, out=out)
+            first = False
+        else:
+            out.add_(part, alpha=coef)
 
 
-def _winograd_valid(xp: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """Valid 3x3 convolution of xp (B, C, H + 2, W + 2), H and W even, with transformed
-    kernels u (16, C, O) -> (B, O, H, W)."""
+def _winograd_valid(
+    xp: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None, m: int
+) -> torch.Tensor:
+    """Valid 3x3 convolution of xp (B, C, H + 2, W + 2), H and W multiples of m, as
+    F(m x m, 3x3) with transformed kernels u (t * t, C, O) -> (B, O, H, W)."""
+    bt, at = _WINOGRAD[m]["BT"], _WINOGRAD[m]["AT"]
+    t = m + 2
     b, c, hp, wp = xp.shape
     h, w = hp - 2, wp - 2
-    th, tw = h // 2, w // 2
+    th, tw = h // m, w // m
     x = xp.permute(0, 2, 3, 1).contiguous()  # channels last: each tile row is C-contiguous
-    rows = x.new_empty(4, b, th, wp, c)
-    _bt(*(x[:, r : r + 2 * th - 1 : 2] for r in range(4)), rows)
-    v = x.new_empty(4, 4, b, th, tw, c)
-    for i in range(4):
-        _bt(*(rows[i][:, :, k : k + 2 * tw - 1 : 2] for k in range(4)), v[i])
+    # input transform B^T d B: along the rows of every tile, then along its columns
+    rows_in = [x[:, r : r + m * (th - 1) + 1 : m] for r in range(t)]
+    rows = x.new_empty(t, b, th, wp, c)
+    for i in range(t):
+        _combine(rows_in, bt[i], rows[i])
+    v = x.new_empty(t, t, b, th, tw, c)
+    for i in range(t):
+        cols_in = [rows[i][:, :, k : k + m * (tw - 1) + 1 : m] for k in range(t)]
+        for j in range(t):
+            _combine(cols_in, bt[j], v[i, j])
     o = u.shape[2]
-    m = torch.bmm(v.view(16, b * th * tw, c), u).view(4, 4, b, th, tw, o)
-    # output transform A^T = [[1, 1, 1, 0], [0, 1, -1, -1]] on rows, then on columns
-    y = x.new_empty(b, th, 2, tw, 2, o)
-    for ri, r in enumerate((m[0] + m[1] + m[2], m[1] - m[2] - m[3])):
-        torch.add(r[0] + r[1], r[2], out=y[:, :, ri, :, 0])
-        torch.sub(r[1] - r[2], r[3], out=y[:, :, ri, :, 1])
+    prod = torch.bmm(v.view(t * t, b * th * tw, c), u).view(t, t, b, th, tw, o)
+    # output transform A^T M A
+    half = x.new_empty(m, t, b, th, tw, o)
+    for i in range(m):
+        _combine(list(prod), at[i], half[i])
+    y = x.new_empty(b, th, m, tw, m, o)
+    for i in range(m):
+        for j in range(m):
+            _combine(list(half[i]), at[j], y[:, :, i, :, j])
     y = y.view(b, h, w, o)
     if bias is not None:
         y = y.add_(bias)
@@ -186,8 +236,9 @@ def upsample_conv3x3(x: torch.Tensor, prepared: PreparedUpsampleConv) -> torch.T
     if x.ndim != 4 or x.shape[2] < 2 or x.shape[3] < 2:
         raise ValueError(f"expected (B, C, H, W) with H, W >= 2, got {tuple(x.shape)}")
     xp = F.pad(x, (1, 1, 1, 1), mode="replicate")
-    if prepared.winograd is not None and x.shape[2] % 2 == 0 and x.shape[3] % 2 == 0:
-        y = _winograd_valid(xp, prepared.winograd, prepared.phase_bias)
+    tile = next((m for m in (4, 2) if x.shape[2] % m == 0 and x.shape[3] % m == 0), None)
+    if prepared.winograd and tile is not None:
+        y = _winograd_valid(xp, prepared.winograd_kernels(tile), prepared.phase_bias, tile)
     else:
         y = F.conv2d(xp, prepared.phase_weight, prepared.phase_bias)
     out = F.pixel_shuffle(y, 2)

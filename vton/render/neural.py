@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -37,6 +36,7 @@ from vton.digest import digest_parts
 from vton.errors import CheckpointError
 from vton.imageio import resize_image, resize_mask
 from vton.layers import warp_cloth, warp_mask
+from vton.lru import LruCache
 from vton.models import CpVtonGmm, CpVtonTom, load_model, model_digest
 from vton.person.frame import FRAME_SIZE, FramedPerson, frame_person
 from vton.person.representation import Variant, representation_for_person
@@ -50,14 +50,17 @@ _AMP = {"bf16": torch.bfloat16, "fp16": torch.float16}
 #: GMM features kept per asset: (512, 16, 12) float32, 393 KB each.
 MAX_CACHED_PERSON_FEATURES = 256
 MAX_CACHED_CLOTH_FEATURES = 16
+#: Network inputs kept per asset: a person's two representations are 8.6 MB (CP-VTON+),
+#: a garment's 256x192 cloth and mask 0.8 MB.
+MAX_CACHED_PERSON_INPUTS = 32
+MAX_CACHED_CLOTH_INPUTS = 16
 
 
 class _FeatureCache:
     """Per-asset network features, least recently used dropped first."""
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.items: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.items: LruCache[torch.Tensor] = LruCache(limit)
         self.hits = self.misses = 0
 
     def features(
@@ -75,8 +78,7 @@ class _FeatureCache:
             if slot in found or slot in todo:
                 continue
             if isinstance(slot, str) and slot in self.items:
-                self.items.move_to_end(slot)
-                found[slot] = self.items[slot]
+                found[slot] = self.items.get(slot)
                 self.hits += 1
             else:
                 todo[slot] = i
@@ -85,9 +87,7 @@ class _FeatureCache:
             for slot, f in zip(todo, compute(inputs[list(todo.values())]), strict=True):
                 found[slot] = f
                 if isinstance(slot, str):
-                    self.items[slot] = f
-                    if len(self.items) > self.limit:
-                        self.items.popitem(last=False)
+                    self.items.put(slot, f)
         return torch.stack([found[slot] for slot in slots])
 
 
@@ -131,6 +131,8 @@ class NeuralRenderer(Renderer):
         if self.device.type == "cuda":
             self.gmm.to(memory_format=torch.channels_last)
             self.tom.to(memory_format=torch.channels_last)
+        self._person_inputs_cache: LruCache[tuple] = LruCache(MAX_CACHED_PERSON_INPUTS)
+        self._cloth_inputs_cache: LruCache[tuple] = LruCache(MAX_CACHED_CLOTH_INPUTS)
         self._person_features = _FeatureCache(MAX_CACHED_PERSON_FEATURES)
         self._cloth_features = _FeatureCache(MAX_CACHED_CLOTH_FEATURES)
         self._digest = "neural:" + digest_parts(
@@ -158,13 +160,24 @@ class NeuralRenderer(Renderer):
             representation_for_person(framed, Variant.CP_VTON_PLUS_TOM),
         )
 
-    def _prepare(self, req: RenderRequest):
+    def _person(self, req: RenderRequest):
         framed = frame_person(req.person)
-        rep_gmm, rep_tom = self._person_inputs(framed)
+        return (framed, *self._person_inputs(framed))
+
+    def _cloth(self, req: RenderRequest) -> tuple[torch.Tensor, torch.Tensor]:
         # np.array: PIL hands back read-only arrays, which torch warns about
         cloth = np.array(resize_image(req.cloth.image, FRAME_SIZE))
         mask = np.array(resize_mask(req.cloth.mask, FRAME_SIZE))
-        return framed, rep_gmm, rep_tom, image_to_tensor(cloth)[0], mask_to_tensor(mask)[0]
+        return image_to_tensor(cloth)[0], mask_to_tensor(mask)[0]
+
+    def _prepare(self, req: RenderRequest):
+        """The pair's network inputs; a person's and a garment's are made once while they
+        stay in the (bounded) caches, since a shard meets each in many pairs."""
+        framed, rep_gmm, rep_tom = self._person_inputs_cache.get_or_make(
+            req.person_key, lambda: self._person(req)
+        )
+        cloth, mask = self._cloth_inputs_cache.get_or_make(req.cloth_key, lambda: self._cloth(req))
+        return framed, rep_gmm, rep_tom, cloth, mask
 
     # -- compute --------------------------------------------------------------------------
     def _autocast(self):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from vton.cloth.prep import ClothAsset, load_cloth_asset
 from vton.errors import one_line, status_for_exception
 from vton.imageio import encode_image
 from vton.index import read_index_shard, write_index_shard
+from vton.lru import LruCache
 from vton.paths import plan_key, tryon_key, tryon_mask_key, tryon_warp_key
 from vton.person.prep import PersonAsset, load_person_asset
 from vton.render.base import Renderer, RenderOutput, RenderRequest
@@ -174,19 +174,8 @@ class _AssetLoader:
     ) -> None:
         self.store = store
         self.plan_by_pair = plan_by_pair
-        self.cloth: OrderedDict[str, ClothAsset] = OrderedDict()
-        self.person: OrderedDict[str, PersonAsset] = OrderedDict()
-        self.max_cloth, self.max_persons = max_cloth, max_persons
-
-    @staticmethod
-    def _get(cache: OrderedDict, key: str, load: Callable[[], object], limit: int):
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-        value = cache[key] = load()
-        if len(cache) > limit:
-            cache.popitem(last=False)
-        return value
+        self.cloth: LruCache[ClothAsset] = LruCache(max_cloth)
+        self.person: LruCache[PersonAsset] = LruCache(max_persons)
 
     def load(self, batch: list[dict]) -> tuple[list[tuple[dict, RenderRequest]], float]:
         """Requests for the pairs whose assets load (the others are recorded as failed),
@@ -197,14 +186,9 @@ class _AssetLoader:
             p = self.plan_by_pair[row["pair_id"]]
             ck, pk = p["cloth_key"], p["person_key"]
             try:
-                cloth = self._get(
-                    self.cloth, ck, lambda ck=ck: load_cloth_asset(self.store, ck), self.max_cloth
-                )
-                person = self._get(
-                    self.person,
-                    pk,
-                    lambda pk=pk: load_person_asset(self.store, pk),
-                    self.max_persons,
+                cloth = self.cloth.get_or_make(ck, lambda ck=ck: load_cloth_asset(self.store, ck))
+                person = self.person.get_or_make(
+                    pk, lambda pk=pk: load_person_asset(self.store, pk)
                 )
                 requests.append((row, RenderRequest(row["pair_id"], cloth, person, ck, pk)))
             except Exception as exc:
