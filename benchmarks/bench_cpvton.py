@@ -14,6 +14,7 @@ Both use the same random weights (no checkpoint needed) and the same synthetic i
 the outputs of the two are compared (max abs diff) so a speed-up never hides a change.
 
     python benchmarks/bench_cpvton.py                       # CPU, all available cores, < 2 min
+    python benchmarks/bench_cpvton.py --threads 1           # per core
     python benchmarks/bench_cpvton.py --device cuda --batch 64 --amp bf16
 """
 
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pairs", type=int, default=None, help="pairs per measurement")
     ap.add_argument("--rounds", type=int, default=2, help="best of this many rounds")
     ap.add_argument("--amp", default="none", choices=["none", "bf16", "fp16"])
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (all cores)")
     ap.add_argument(
         "--channels-last",
         action=argparse.BooleanOptionalAction,
@@ -168,7 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     cuda = device.type == "cuda"
     if cuda and not torch.cuda.is_available():
         raise SystemExit("--device cuda: no CUDA device")
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = args.threads or (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    )
     torch.set_num_threads(threads)
     batch = args.batch or (64 if cuda else 8)
     pairs = args.pairs or (max(512, 4 * batch) if cuda else 8)

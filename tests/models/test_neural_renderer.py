@@ -76,11 +76,11 @@ def test_renders_batches_at_photo_size_and_fails_pairs_in_place(renderer):
         assert o.warped_cloth.shape == (300, 200, 3)
         assert o.composition_mask.shape == (300, 200) and o.composition_mask.dtype == np.uint8
     # batch independence: one pair at a time gives the same images
-    r.batch_size = 1
+    compute_batch, r.compute_batch = r.compute_batch, 1
     try:
         alone = r.render_batch(_requests(1))[0]
     finally:
-        r.batch_size = 16
+        r.compute_batch = compute_batch
     assert np.abs(alone.tryon.astype(int) - out[0].tryon.astype(int)).max() <= 1
     assert np.abs(alone.warped_cloth.astype(int) - out[0].warped_cloth.astype(int)).max() <= 1
 

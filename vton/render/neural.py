@@ -54,6 +54,10 @@ MAX_CACHED_CLOTH_FEATURES = 16
 #: a garment's 256x192 cloth and mask 0.8 MB.
 MAX_CACHED_PERSON_INPUTS = 32
 MAX_CACHED_CLOTH_INPUTS = 16
+#: Pairs per network call on the CPU, whatever `batch_size` says: larger batches were slower
+#: per pair there (the TOM's Winograd tiles of 8 pairs no longer sit in cache; measured
+#: with benchmarks/bench_cpvton.py: 1.53x the reference at 4, 1.28x at 8, 2 cores).
+CPU_COMPUTE_BATCH = 4
 
 
 class _FeatureCache:
@@ -118,6 +122,9 @@ class NeuralRenderer(Renderer):
         self.device = torch.device(device) if device is not None else _default_device()
         self.amp = amp
         self.batch_size = batch_size
+        self.compute_batch = (
+            batch_size if self.device.type == "cuda" else min(batch_size, CPU_COMPUTE_BATCH)
+        )
         self.gmm: CpVtonGmm = load_model(gmm_checkpoint, kind="gmm", device=self.device)
         self.tom: CpVtonTom = load_model(tom_checkpoint, kind="tom", device=self.device)
         gv, tv = self.gmm.pretrained_cfg.variant, self.tom.pretrained_cfg.variant
@@ -229,8 +236,8 @@ class NeuralRenderer(Renderer):
                 ready.append((i, *self._prepare(req)))
             except Exception as exc:  # e.g. no label map: this pair fails, the others go on
                 results[i] = exc
-        for start in range(0, len(ready), self.batch_size):
-            chunk = ready[start : start + self.batch_size]
+        for start in range(0, len(ready), self.compute_batch):
+            chunk = ready[start : start + self.compute_batch]
             stacked = [torch.stack([item[k] for item in chunk]) for k in range(2, 6)]
             keys = [[requests[item[0]].person_key for item in chunk]]
             keys.append([requests[item[0]].cloth_key for item in chunk])
