@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--variant", default="cpvton_plus", choices=["cpvton", "cpvton_plus"])
-    ap.add_argument("--batch", type=int, default=None, help="our batch (cpu 8, cuda 64)")
+    ap.add_argument("--batch", type=int, default=None, help="our batch (cpu 4, cuda 64)")
     ap.add_argument("--pairs", type=int, default=None, help="pairs per measurement")
     ap.add_argument("--rounds", type=int, default=2, help="best of this many rounds")
     ap.add_argument("--amp", default="none", choices=["none", "bf16", "fp16"])
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     )
     torch.set_num_threads(threads)
-    batch = args.batch or (64 if cuda else 8)
+    batch = args.batch or (64 if cuda else 4)
     pairs = args.pairs or (max(512, 4 * batch) if cuda else 8)
     channels_last = cuda if args.channels_last is None else args.channels_last
     if cuda:
