@@ -55,8 +55,8 @@ MAX_CACHED_CLOTH_FEATURES = 16
 MAX_CACHED_PERSON_INPUTS = 32
 MAX_CACHED_CLOTH_INPUTS = 16
 #: Pairs per network call on the CPU, whatever `batch_size` says: larger batches were slower
-#: per pair there (the TOM's Winograd tiles of 8 pairs no longer sit in cache; measured
-#: with benchmarks/bench_cpvton.py: 1.53x the reference at 4, 1.28x at 8, 2 cores).
+#: per pair there (benchmarks/bench_cpvton.py, 2 cores: TOM 1.53x the reference at 4 pairs,
+#: 1.28x at 8; likely because the Winograd tile tensors of 8 pairs outgrow the caches).
 CPU_COMPUTE_BATCH = 4
 
 
