@@ -125,12 +125,14 @@ def weights_key(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple:
 def prepare_upsample_conv(
     weight: torch.Tensor, bias: torch.Tensor | None, winograd: bool | None = None
 ) -> PreparedUpsampleConv:
-    """Derive the phase (and Winograd) kernels of a 3x3 convolution, in float64 then
-    rounded once. `winograd` None: by `WINOGRAD_MIN_CHANNELS`."""
+    """Derive the phase kernels of a 3x3 convolution (in float64, rounded once; the
+    Winograd ones follow from them on first use). `winograd` None: by
+    `WINOGRAD_MIN_CHANNELS`."""
     if weight.ndim != 4 or weight.shape[2:] != (3, 3):
         raise ValueError(f"expected a (O, C, 3, 3) weight, got {tuple(weight.shape)}")
     w = weight.detach().double()
-    phases = torch.stack([torch.stack([a @ w @ b.T for b in _PHASE]) for a in _PHASE])
+    mix = [m.to(w.device) for m in _PHASE]
+    phases = torch.stack([torch.stack([a @ w @ b.T for b in mix]) for a in mix])
     # (2, 2, O, C, 3, 3) -> (O, 2, 2, C, 3, 3): output channel o's phases are 4o .. 4o + 3,
     # the order `pixel_shuffle` reads them in
     phase_weight = phases.permute(2, 0, 1, 3, 4, 5).reshape(-1, w.shape[1], 3, 3)
