@@ -33,8 +33,8 @@ from vton.layers.upsample_conv import (
     PreparedUpsampleConv,
     prepare_upsample_conv,
     upsample_conv3x3,
-    weights_key,
 )
+from vton.layers.winograd import cpu_float32_inference, weights_key
 
 __all__ = ["UnetSkipConnectionBlock", "build_unet"]
 
@@ -82,13 +82,7 @@ class UnetSkipConnectionBlock(nn.Module):
         self._prepared: PreparedUpsampleConv | None = None
 
     def _fast_path(self, x: torch.Tensor) -> bool:
-        return (
-            self.fast_upsample
-            and not torch.is_grad_enabled()
-            and x.device.type == "cpu"
-            and x.dtype == torch.float32
-            and not torch.is_autocast_enabled("cpu")
-        )
+        return self.fast_upsample and cpu_float32_inference(x)
 
     def _upsample_conv(self, x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
         prepared = self._prepared

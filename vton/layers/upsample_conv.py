@@ -42,12 +42,14 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-__all__ = [
-    "PreparedUpsampleConv",
-    "prepare_upsample_conv",
-    "upsample_conv3x3",
-    "weights_key",
-]
+from vton.layers.winograd import (
+    weights_key,
+    winograd_conv3x3_valid,
+    winograd_kernels,
+    winograd_tile,
+)
+
+__all__ = ["PreparedUpsampleConv", "prepare_upsample_conv", "upsample_conv3x3"]
 
 # Rows: input offsets -1, 0, +1; columns: the 3x3 kernel's taps -1, 0, +1, for an output
 # at an even (a = 0) or odd (a = 1) position. Bilinear x2 with align_corners=False reads
@@ -57,34 +59,6 @@ _PHASE = (
     torch.tensor([[0.75, 0.25, 0.0], [0.25, 0.75, 0.75], [0.0, 0.0, 0.25]], dtype=torch.float64),
     torch.tensor([[0.25, 0.0, 0.0], [0.75, 0.75, 0.25], [0.0, 0.25, 0.75]], dtype=torch.float64),
 )
-# Winograd F(m x m, 3x3) transforms (Lavin & Gray), m = 2 and 4: input B^T, kernel G,
-# output A^T; F(4x4) uses the points 0, +-1, +-2 and infinity.
-_WINOGRAD = {
-    2: {
-        "BT": ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1)),
-        "G": ((1, 0, 0), (1 / 2, 1 / 2, 1 / 2), (1 / 2, -1 / 2, 1 / 2), (0, 0, 1)),
-        "AT": ((1, 1, 1, 0), (0, 1, -1, -1)),
-    },
-    4: {
-        "BT": (
-            (4, 0, -5, 0, 1, 0),
-            (0, -4, -4, 1, 1, 0),
-            (0, 4, -4, -1, 1, 0),
-            (0, -2, -1, 2, 1, 0),
-            (0, 2, -1, -2, 1, 0),
-            (0, 4, 0, -5, 0, 1),
-        ),
-        "G": (
-            (1 / 4, 0, 0),
-            (-1 / 6, -1 / 6, -1 / 6),
-            (-1 / 6, 1 / 6, -1 / 6),
-            (1 / 24, 1 / 12, 1 / 6),
-            (1 / 24, -1 / 12, 1 / 6),
-            (0, 0, 1),
-        ),
-        "AT": ((1, 1, 1, 1, 1, 0), (0, 1, -1, 2, -2, 0), (0, 1, 1, 4, 4, 0), (0, 1, -1, 8, -8, 1)),
-    },
-}
 #: Phase convolutions with at least this many output channels (4x the layer's) use
 #: Winograd; fewer, and the tile transforms cost more than the multiplications they save.
 WINOGRAD_MIN_CHANNELS = 64
@@ -105,21 +79,8 @@ class PreparedUpsampleConv:
     def winograd_kernels(self, m: int) -> torch.Tensor:
         """(t * t, C, 4 O) transformed phase kernels for F(m x m, 3x3), t = m + 2."""
         if m not in self._kernels:
-            g = torch.tensor(_WINOGRAD[m]["G"], dtype=torch.float64, device=self.weight.device)
-            u = torch.einsum("ij,ocjk,lk->ilco", g, self.phase_weight.double(), g)
-            self._kernels[m] = u.reshape(-1, *u.shape[2:]).to(self.weight.dtype).contiguous()
+            self._kernels[m] = winograd_kernels(self.phase_weight, m)
         return self._kernels[m]
-
-
-def weights_key(weight: torch.Tensor, bias: torch.Tensor | None) -> tuple:
-    """Changes whenever the layer's weights do (in-place updates bump `_version`, loading
-    a state dict copies in place), so derived kernels are rebuilt then and only then."""
-    return (
-        weight.data_ptr(),
-        weight._version,
-        weight.device,
-        None if bias is None else (bias.data_ptr(), bias._version),
-    )
 
 
 def prepare_upsample_conv(
@@ -144,59 +105,6 @@ def prepare_upsample_conv(
         winograd=use_wino,
         key=weights_key(weight, bias),
     )
-
-
-def _combine(parts: list[torch.Tensor], coefs: tuple[float, ...], out: torch.Tensor) -> None:
-    """out = sum of coef * part, skipping zero coefficients (one row of a transform)."""
-    first = True
-    for part, coef in zip(parts, coefs, strict=True):
-        if coef == 0:
-            continue
-        if first:
-            if coef == 1:
-                out.copy_(part)
-            else:
-                torch.mul(part, coef, out=out)
-            first = False
-        else:
-            out.add_(part, alpha=coef)
-
-
-def _winograd_valid(
-    xp: torch.Tensor, u: torch.Tensor, bias: torch.Tensor | None, m: int
-) -> torch.Tensor:
-    """Valid 3x3 convolution of xp (B, C, H + 2, W + 2), H and W multiples of m, as
-    F(m x m, 3x3) with transformed kernels u (t * t, C, O) -> (B, O, H, W)."""
-    bt, at = _WINOGRAD[m]["BT"], _WINOGRAD[m]["AT"]
-    t = m + 2
-    b, c, hp, wp = xp.shape
-    h, w = hp - 2, wp - 2
-    th, tw = h // m, w // m
-    x = xp.permute(0, 2, 3, 1).contiguous()  # channels last: each tile row is C-contiguous
-    # input transform B^T d B: along the rows of every tile, then along its columns
-    rows_in = [x[:, r : r + m * (th - 1) + 1 : m] for r in range(t)]
-    rows = x.new_empty(t, b, th, wp, c)
-    for i in range(t):
-        _combine(rows_in, bt[i], rows[i])
-    v = x.new_empty(t, t, b, th, tw, c)
-    for i in range(t):
-        cols_in = [rows[i][:, :, k : k + m * (tw - 1) + 1 : m] for k in range(t)]
-        for j in range(t):
-            _combine(cols_in, bt[j], v[i, j])
-    o = u.shape[2]
-    prod = torch.bmm(v.view(t * t, b * th * tw, c), u).view(t, t, b, th, tw, o)
-    # output transform A^T M A
-    half = x.new_empty(m, t, b, th, tw, o)
-    for i in range(m):
-        _combine(list(prod), at[i], half[i])
-    y = x.new_empty(b, th, m, tw, m, o)
-    for i in range(m):
-        for j in range(m):
-            _combine(list(half[i]), at[j], y[:, :, i, :, j])
-    y = y.view(b, h, w, o)
-    if bias is not None:
-        y = y.add_(bias)
-    return y.permute(0, 3, 1, 2).contiguous()
 
 
 def _edge_conv(line: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
@@ -238,9 +146,9 @@ def upsample_conv3x3(x: torch.Tensor, prepared: PreparedUpsampleConv) -> torch.T
     if x.ndim != 4 or x.shape[2] < 2 or x.shape[3] < 2:
         raise ValueError(f"expected (B, C, H, W) with H, W >= 2, got {tuple(x.shape)}")
     xp = F.pad(x, (1, 1, 1, 1), mode="replicate")
-    tile = next((m for m in (4, 2) if x.shape[2] % m == 0 and x.shape[3] % m == 0), None)
+    tile = winograd_tile(x.shape[2], x.shape[3])
     if prepared.winograd and tile is not None:
-        y = _winograd_valid(xp, prepared.winograd_kernels(tile), prepared.phase_bias, tile)
+        y = winograd_conv3x3_valid(xp, prepared.winograd_kernels(tile), prepared.phase_bias, tile)
     else:
         y = F.conv2d(xp, prepared.phase_weight, prepared.phase_bias)
     out = F.pixel_shuffle(y, 2)
