@@ -49,7 +49,12 @@ from vton.layers.winograd import (
     winograd_tile,
 )
 
-__all__ = ["PreparedUpsampleConv", "prepare_upsample_conv", "upsample_conv3x3"]
+__all__ = [
+    "PreparedUpsampleConv",
+    "phase_weight",
+    "prepare_upsample_conv",
+    "upsample_conv3x3",
+]
 
 # Rows: input offsets -1, 0, +1; columns: the 3x3 kernel's taps -1, 0, +1, for an output
 # at an even (a = 0) or odd (a = 1) position. Bilinear x2 with align_corners=False reads
@@ -64,43 +69,51 @@ _PHASE = (
 WINOGRAD_MIN_CHANNELS = 64
 
 
+def phase_weight(weight: torch.Tensor) -> torch.Tensor:
+    """(O, C, 3, 3) -> (4 O, C, 3, 3) phase kernels, output channel o's phases at
+    4o .. 4o + 3 (the order `pixel_shuffle` reads them in); in float64."""
+    w = weight.detach().double()
+    mix = [m.to(w.device) for m in _PHASE]
+    phases = torch.stack([torch.stack([a @ w @ b.T for b in mix]) for a in mix])
+    return phases.permute(2, 0, 1, 3, 4, 5).reshape(-1, w.shape[1], 3, 3)
+
+
 @dataclass(frozen=True)
 class PreparedUpsampleConv:
-    """The derived weights of one layer, made once per weight version (`prepare_...`);
-    Winograd kernels are made on first use, for the tile size the input allows."""
+    """One layer's derived kernels, made on first use for the path the input size takes
+    (direct phase convolution, or Winograd with the tile the size allows) and kept only
+    for it: on the TOM they are several times the size of its weights."""
 
     weight: torch.Tensor  # the layer's own (O, C, 3, 3), for the border terms
-    phase_weight: torch.Tensor  # (4 O, C, 3, 3), phase-major within each output channel
     phase_bias: torch.Tensor | None  # (4 O,)
     winograd: bool  # use Winograd where the input size allows
     key: tuple
     _kernels: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)
 
-    def winograd_kernels(self, m: int) -> torch.Tensor:
-        """(t * t, C, 4 O) transformed phase kernels for F(m x m, 3x3), t = m + 2."""
-        if m not in self._kernels:
-            self._kernels[m] = winograd_kernels(self.phase_weight, m)
-        return self._kernels[m]
+    def kernels(self, tile: int | None) -> torch.Tensor:
+        """Phase kernels (4 O, C, 3, 3) for tile None, else (t * t, C, 4 O) transformed
+        ones for F(tile x tile, 3x3), t = tile + 2; float64 rounded once."""
+        k = tile or 0
+        if k not in self._kernels:
+            phases = phase_weight(self.weight)
+            self._kernels[k] = (
+                phases.to(self.weight.dtype).contiguous()
+                if tile is None
+                else winograd_kernels(phases, tile).to(self.weight.dtype)
+            )
+        return self._kernels[k]
 
 
 def prepare_upsample_conv(
     weight: torch.Tensor, bias: torch.Tensor | None, winograd: bool | None = None
 ) -> PreparedUpsampleConv:
-    """Derive the phase kernels of a 3x3 convolution (in float64, rounded once; the
-    Winograd ones follow from them on first use). `winograd` None: by
-    `WINOGRAD_MIN_CHANNELS`."""
+    """A layer's prepared form (kernels follow on first use). `winograd` None: by
+    `WINOGRAD_MIN_CHANNELS` (on the phase convolution's 4 O output channels)."""
     if weight.ndim != 4 or weight.shape[2:] != (3, 3):
         raise ValueError(f"expected a (O, C, 3, 3) weight, got {tuple(weight.shape)}")
-    w = weight.detach().double()
-    mix = [m.to(w.device) for m in _PHASE]
-    phases = torch.stack([torch.stack([a @ w @ b.T for b in mix]) for a in mix])
-    # (2, 2, O, C, 3, 3) -> (O, 2, 2, C, 3, 3): output channel o's phases are 4o .. 4o + 3,
-    # the order `pixel_shuffle` reads them in
-    phase_weight = phases.permute(2, 0, 1, 3, 4, 5).reshape(-1, w.shape[1], 3, 3)
-    use_wino = phase_weight.shape[0] >= WINOGRAD_MIN_CHANNELS if winograd is None else winograd
+    use_wino = 4 * weight.shape[0] >= WINOGRAD_MIN_CHANNELS if winograd is None else winograd
     return PreparedUpsampleConv(
         weight=weight.detach(),
-        phase_weight=phase_weight.to(weight.dtype).contiguous(),
         phase_bias=None if bias is None else bias.detach().repeat_interleave(4),
         winograd=use_wino,
         key=weights_key(weight, bias),
@@ -146,11 +159,11 @@ def upsample_conv3x3(x: torch.Tensor, prepared: PreparedUpsampleConv) -> torch.T
     if x.ndim != 4 or x.shape[2] < 2 or x.shape[3] < 2:
         raise ValueError(f"expected (B, C, H, W) with H, W >= 2, got {tuple(x.shape)}")
     xp = F.pad(x, (1, 1, 1, 1), mode="replicate")
-    tile = winograd_tile(x.shape[2], x.shape[3])
-    if prepared.winograd and tile is not None:
-        y = winograd_conv3x3_valid(xp, prepared.winograd_kernels(tile), prepared.phase_bias, tile)
+    tile = winograd_tile(x.shape[2], x.shape[3]) if prepared.winograd else None
+    if tile is not None:
+        y = winograd_conv3x3_valid(xp, prepared.kernels(tile), prepared.phase_bias, tile)
     else:
-        y = F.conv2d(xp, prepared.phase_weight, prepared.phase_bias)
+        y = F.conv2d(xp, prepared.kernels(None), prepared.phase_bias)
     out = F.pixel_shuffle(y, 2)
     _border_correction(x, prepared.weight, out)
     return out

@@ -75,7 +75,7 @@ def winograd_tile(h: int, w: int) -> int | None:
 
 def winograd_kernels(weight: torch.Tensor, m: int) -> torch.Tensor:
     """(O, C, 3, 3) kernels -> (t * t, C, O) transformed ones for F(m x m, 3x3), t = m + 2,
-    computed in float64 and rounded once to the weight's dtype."""
+    computed in float64 and returned in the weight's dtype (rounded once)."""
     g = torch.tensor(_WINOGRAD[m]["G"], dtype=torch.float64, device=weight.device)
     u = torch.einsum("ij,ocjk,lk->ilco", g, weight.detach().double(), g)
     return u.reshape(-1, *u.shape[2:]).to(weight.dtype).contiguous()
