@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 
-__all__ = ["DIGEST_CHARS", "digest_bytes", "digest_parts", "digest_json"]
+__all__ = ["DIGEST_CHARS", "digest_bytes", "digest_parts", "digest_json", "file_sha256"]
 
 #: Hex characters kept in paths and index columns (64 bits: collisions are not a concern at
 #: catalog scale, and paths stay readable).
@@ -36,3 +37,13 @@ def digest_parts(*parts: str | bytes) -> str:
 def digest_json(obj: Any) -> str:
     """Digest of a JSON-serialisable object, independent of key order."""
     return digest_bytes(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode())
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Full sha256 hex digest of a file (model weights: recorded in full, shortened where
+    an id needs it), read in 1 MiB blocks so large files never sit in memory whole."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

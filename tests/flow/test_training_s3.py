@@ -3,14 +3,14 @@ final weights readable from there."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 import torch
 
 from tests.flow.helpers import make_bucket
 from tests.train.conftest import tiny_train_settings
+from vton.models import read_state_dict
 from vton.storage import Store
+from vton.train.checkpointing import from_bytes
 from vton.train.synthetic import write_synthetic_viton
 from vton.train.trainer import train
 
@@ -31,9 +31,7 @@ def test_gmm_checkpoints_resume_and_final_weights_on_s3(tmp_path, s3_options):
     assert second.start_step == 2 and second.final_uri == f"{out}/gmm_final.pth"
     # the resumed run computes the uninterrupted run's losses
     assert [r["total"] for r in second.losses] == [r["total"] for r in local.losses[2:]]
-    weights = torch.load(
-        io.BytesIO(store.read_bytes("gmm_final.pth")), map_location="cpu", weights_only=True
-    )
-    expected = torch.load(tmp_path / "local" / "gmm_final.pth", weights_only=True)
+    weights = from_bytes(store.read_bytes("gmm_final.pth"), f"{out}/gmm_final.pth")
+    expected = read_state_dict(tmp_path / "local" / "gmm_final.pth")
     assert weights.keys() == expected.keys()
     assert all(torch.equal(weights[k], expected[k]) for k in expected)

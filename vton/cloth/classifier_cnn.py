@@ -29,7 +29,6 @@ and the held-out accuracy.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -48,7 +47,7 @@ from torch import nn
 
 from vton.catalog import CATEGORIES, SLEEVES, parse_products, read_input_bytes, read_table
 from vton.cloth.classify import SHIPPED_WEIGHTS, SLEEVED_CATEGORIES, Classification
-from vton.digest import digest_parts
+from vton.digest import digest_parts, file_sha256
 from vton.errors import CheckpointError, one_line
 from vton.imageio import DEFAULT_MAX_PIXELS, decode_image
 from vton.schemas import ProductRow
@@ -268,14 +267,6 @@ def _meta_path(path: str | os.PathLike) -> Path:
     return Path(path).with_suffix(".json")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_classifier(path: str | os.PathLike = DEFAULT_WEIGHTS) -> CnnClassifier:
     """Load a classifier saved by `train_classifier`: ``path`` (.pt) and its .json.
 
@@ -297,7 +288,7 @@ def load_classifier(path: str | os.PathLike = DEFAULT_WEIGHTS) -> CnnClassifier:
             f"{meta_file} is not a {FORMAT} v{FORMAT_VERSION} file "
             f"(format={meta.get('format')!r}, version={meta.get('version')!r})"
         )
-    sha = _sha256(weights)
+    sha = file_sha256(weights)
     if sha != meta.get("weights_sha256"):
         raise CheckpointError(
             f"{weights}: sha256 {sha[:12]} does not match its metadata "
@@ -516,7 +507,7 @@ def _fit(
         "input_size; RGB (N, 3, H, W) float32 in [-1, 1]; mask not used",
         "categories": list(CATEGORIES),
         "sleeves": list(SLEEVES),
-        "weights_sha256": _sha256(out),
+        "weights_sha256": file_sha256(out),
         "n_train": len(train),
         "n_val": len(val) if val is not None else 0,
         "train_category_counts": {

@@ -25,7 +25,6 @@ notes ``low-confidence-mask`` in the index instead of passing a doubtful mask on
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import os
 import re
@@ -36,6 +35,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from vton.digest import file_sha256
 from vton.errors import InvalidInputError
 
 __all__ = [
@@ -811,14 +811,6 @@ REMBG_ARCHITECTURES = (
 )
 
 
-def _file_digest(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _rembg_session_class(architecture: str) -> type:
     """rembg's session class for `architecture`, imported without its side effects.
 
@@ -878,7 +870,7 @@ class RembgMasker:
         self.model_path = path
         self.architecture = architecture
         self.threshold = threshold
-        self.model_sha256 = _file_digest(path)
+        self.model_sha256 = file_sha256(path)
         self.id = f"rembg-{architecture}-{self.model_sha256[:12]}"
 
         class _LocalFile(session_cls):  # type: ignore[misc, valid-type]

@@ -8,8 +8,8 @@ from vton.models._registry import create_model, list_models
 from vton.models.checkpoints import (
     CHECKPOINTS,
     CheckpointCfg,
+    checkpoint_sha256,
     detect_checkpoint,
-    file_sha256,
     load_model,
     load_weights,
     model_digest,
@@ -26,7 +26,7 @@ __all__ = [
     "TomOutput",
     "create_model",
     "detect_checkpoint",
-    "file_sha256",
+    "checkpoint_sha256",
     "gmm_cpvton",
     "gmm_cpvton_plus",
     "list_models",

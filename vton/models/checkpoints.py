@@ -15,7 +15,6 @@ misconfigured run fails before it renders anything.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import re
@@ -27,7 +26,7 @@ from typing import Any, Literal, TypeVar
 import torch
 from torch import nn
 
-from vton.digest import DIGEST_CHARS
+from vton.digest import DIGEST_CHARS, file_sha256
 from vton.errors import CheckpointError
 from vton.models._registry import FilterFn, create_model, get_filter_fn
 
@@ -42,7 +41,7 @@ __all__ = [
     "detect_checkpoint",
     "load_weights",
     "load_model",
-    "file_sha256",
+    "checkpoint_sha256",
     "model_digest",
 ]
 
@@ -318,18 +317,14 @@ def load_model(
     return model.eval().to(device)
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    """Full sha256 hex digest of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
+def checkpoint_sha256(path: str | os.PathLike) -> str:
+    """`vton.digest.file_sha256` of a checkpoint, a read error as `CheckpointError`."""
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        return file_sha256(path)
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {_first_line(exc)}") from None
-    return h.hexdigest()
 
 
 def model_digest(path: str | os.PathLike) -> str:
     """Short digest of a checkpoint file's bytes, for the index's `model_digest` column."""
-    return file_sha256(path)[:DIGEST_CHARS]
+    return checkpoint_sha256(path)[:DIGEST_CHARS]

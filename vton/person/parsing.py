@@ -44,7 +44,6 @@ builds either from that setting.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from typing import Protocol
@@ -52,6 +51,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from vton.digest import DIGEST_CHARS, file_sha256
 from vton.errors import CheckpointError
 from vton.person.labels import LIP, NECK, labels_to_lip
 from vton.person.mediapipe_graphs import PerThread, mediapipe_solution
@@ -404,14 +404,6 @@ class MediaPipeParser:
         return fit_labels_to_mask(labels, pose.mask)
 
 
-def _file_digest(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
-
-
 class OnnxHumanParser:
     """A trained human parser exported to ONNX, run with onnxruntime on the CPU (or the
     given providers).
@@ -482,7 +474,7 @@ class OnnxHumanParser:
             f"{self.input_size[0]}x{self.input_size[1]}-{channel_order}-"
             f"{','.join(f'{v:g}' for v in (*mean, *std))}"
         )
-        self.id = f"onnx-{label_set}-{_file_digest(self.path)}-{settings}"
+        self.id = f"onnx-{label_set}-{file_sha256(self.path)[:DIGEST_CHARS]}-{settings}"
 
     def parse(self, rgb: np.ndarray, pose: PoseResult | None, item: str) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> (H, W) uint8 LIP ids; `pose` is not used."""
