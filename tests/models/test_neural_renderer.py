@@ -136,9 +136,9 @@ def test_feature_cache_stays_bounded_and_keeps_what_it_returns():
         return x * 10
 
     x = torch.arange(4.0).reshape(4, 1)
-    out = cache.features(["a", "b", "a", None], x, compute)
+    out = cache.features(["a", "b", "a", None], list(x), compute)
     assert out.flatten().tolist() == [0, 10, 0, 30] and calls == [3]
-    out = cache.features(["c", "d", "b"], torch.tensor([[5.0], [6.0], [7.0]]), compute)
+    out = cache.features(["c", "d", "b"], list(torch.tensor([[5.0], [6.0], [7.0]])), compute)
     # b was cached (its first value stays); c and d computed; a and b evicted down to 2
     assert out.flatten().tolist() == [50, 60, 10] and calls == [3, 2]
     assert cache.items.keys() == ["c", "d"]

@@ -70,11 +70,12 @@ class _FeatureCache:
     def features(
         self,
         keys: Sequence[str | None],
-        inputs: torch.Tensor,
+        inputs: Sequence[torch.Tensor],
         compute: Callable[[torch.Tensor], torch.Tensor],
     ) -> torch.Tensor:
-        """Features of each row of `inputs` (B, ...), computing each distinct key once (a
-        None key is computed and not kept)."""
+        """Features (B, ...) of the pairs whose inputs are `inputs` (one tensor each),
+        computing each distinct key once (a None key is computed and not kept); only the
+        inputs to compute are batched and handed to `compute`."""
         found: dict[object, torch.Tensor] = {}  # key (or row index) -> features
         todo: dict[object, int] = {}  # key (or row index) -> first row that needs it
         slots = [key if key is not None else i for i, key in enumerate(keys)]
@@ -88,7 +89,8 @@ class _FeatureCache:
                 todo[slot] = i
                 self.misses += 1
         if todo:
-            for slot, f in zip(todo, compute(inputs[list(todo.values())]), strict=True):
+            batch = torch.stack([inputs[i] for i in todo.values()])
+            for slot, f in zip(todo, compute(batch), strict=True):
                 found[slot] = f
                 if isinstance(slot, str):
                     self.items.put(slot, f)
@@ -192,9 +194,11 @@ class NeuralRenderer(Renderer):
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=_AMP[self.amp])
 
-    def _run(self, rep_gmm, rep_tom, cloth, mask, person_keys, cloth_keys):
-        """Batched tensors (B, ...) on the CPU and the pairs' asset keys -> (warped cloth,
-        composition mask, try-on) float32 on the CPU, all at 256x192."""
+    def _run(self, reps_gmm, rep_tom, cloth, mask, person_keys, cloth_keys):
+        """The pairs' GMM representations (one (22, H, W) tensor each: batched only where
+        their features are not cached), batched TOM inputs (B, ...) on the CPU and the
+        pairs' asset keys -> (warped cloth, composition mask, try-on) float32 on the CPU,
+        all at 256x192."""
         dev, cl = self.device, self.device.type == "cuda"
         fmt = torch.channels_last if cl else torch.contiguous_format
 
@@ -203,11 +207,13 @@ class NeuralRenderer(Renderer):
                 t = t.pin_memory()
             return t.to(dev, non_blocking=cl).contiguous(memory_format=fmt)
 
-        rep_gmm, rep_tom, cloth, mask = (put(t) for t in (rep_gmm, rep_tom, cloth, mask))
+        rep_tom, cloth, mask = (put(t) for t in (rep_tom, cloth, mask))
         gmm_cloth = cloth if self.gmm.cloth_chans == 3 else mask
         with torch.inference_mode(), self._autocast():
-            fa = self._person_features.features(person_keys, rep_gmm, self.gmm.person_features)
-            fb = self._cloth_features.features(cloth_keys, gmm_cloth, self.gmm.cloth_features)
+            fa = self._person_features.features(
+                person_keys, reps_gmm, lambda x: self.gmm.person_features(put(x))
+            )
+            fb = self._cloth_features.features(cloth_keys, list(gmm_cloth), self.gmm.cloth_features)
             grid, _ = self.gmm.match(fa, fb)
             warped = warp_cloth(cloth, grid.float()).float()
             warped_m = warp_mask(mask, grid.float()).float()
@@ -238,11 +244,12 @@ class NeuralRenderer(Renderer):
                 results[i] = exc
         for start in range(0, len(ready), self.compute_batch):
             chunk = ready[start : start + self.compute_batch]
-            stacked = [torch.stack([item[k] for item in chunk]) for k in range(2, 6)]
+            reps_gmm = [item[2] for item in chunk]
+            stacked = [torch.stack([item[k] for item in chunk]) for k in range(3, 6)]
             keys = [[requests[item[0]].person_key for item in chunk]]
             keys.append([requests[item[0]].cloth_key for item in chunk])
             try:
-                warped, comp, tryon = self._run(*stacked, *keys)
+                warped, comp, tryon = self._run(reps_gmm, *stacked, *keys)
             except Exception as exc:
                 for item in chunk:
                     results[item[0]] = exc
