@@ -11,11 +11,14 @@ norms have no parameters).
 
 A 6-level U-Net (ngf 64, `vton.layers.build_unet`) maps the input to 4 channels:
 rendered person = tanh(out[:, :3]), composition mask = sigmoid(out[:, 3]), and
-try-on = warped_cloth * mask + rendered * (1 - mask). CP-VTON's input is the person
-representation and the warped cloth (25 channels); CP-VTON+ adds the warped cloth mask (26).
+try-on = warped_cloth * m + rendered * (1 - m), where m is the mask (CP-VTON+) or the mask
+times the warped cloth mask (CP-VTON, as its train.py and test.py compose, when the mask is
+given). CP-VTON's input is the person representation and the warped cloth (25 channels);
+CP-VTON+ adds the warped cloth mask (26).
 
 Convention: person representation (B, 22, 256, 192) float32 in [-1, 1]; warped cloth
-(B, 3, 256, 192) in [-1, 1]; warped mask (B, 1, 256, 192) in {0, 1} (CP-VTON+ only).
+(B, 3, 256, 192) in [-1, 1]; warped mask (B, 1, 256, 192) in {0, 1} (an input channel of
+CP-VTON+, the composition's bound for CP-VTON).
 Outputs: rendered and try-on (B, 3, 256, 192) in [-1, 1], mask (B, 1, 256, 192) in (0, 1).
 """
 
@@ -31,7 +34,14 @@ from vton.layers import build_unet
 from vton.models._registry import register_model
 from vton.models.checkpoints import strip_module_prefix, with_checkpoint
 
-__all__ = ["TomOutput", "CpVtonTom", "checkpoint_filter_fn", "tom_cpvton", "tom_cpvton_plus"]
+__all__ = [
+    "TomOutput",
+    "CpVtonTom",
+    "compose_tryon",
+    "checkpoint_filter_fn",
+    "tom_cpvton",
+    "tom_cpvton_plus",
+]
 
 
 class TomOutput(NamedTuple):
@@ -85,10 +95,11 @@ class CpVtonTom(nn.Module):
         warped_cloth: torch.Tensor,
         warped_mask: torch.Tensor | None = None,
     ) -> TomOutput:
+        """CP-VTON+: `warped_mask` is a required input channel. CP-VTON: optional; when
+        given, the composition mask is restricted to it, as CP-VTON's train.py and test.py
+        compose (``m * warped_mask``)."""
         if self.uses_mask and warped_mask is None:
             raise ValueError("CP-VTON+ TOM needs the warped cloth mask (B, 1, H, W)")
-        if not self.uses_mask and warped_mask is not None:
-            raise ValueError("CP-VTON TOM takes no warped mask; pass warped_mask=None")
         if warped_cloth.ndim != 4 or warped_cloth.shape[1] != 3:
             raise ValueError(f"expected warped cloth (B, 3, H, W), got {tuple(warped_cloth.shape)}")
         parts = [person, warped_cloth] + ([warped_mask] if warped_mask is not None else [])
@@ -97,11 +108,21 @@ class CpVtonTom(nn.Module):
             raise ValueError(
                 "inputs differ in batch or size: " + ", ".join(str(tuple(p.shape)) for p in parts)
             )
-        out = self.forward_raw(torch.cat(parts, dim=1))
-        rendered = torch.tanh(out[:, :3])
-        mask = torch.sigmoid(out[:, 3:4])
-        tryon = warped_cloth * mask + rendered * (1 - mask)
-        return TomOutput(rendered, mask, tryon)
+        out = self.forward_raw(torch.cat(parts[: 3 if self.uses_mask else 2], dim=1))
+        return compose_tryon(out, warped_cloth, None if self.uses_mask else warped_mask)
+
+
+def compose_tryon(
+    raw: torch.Tensor, warped_cloth: torch.Tensor, restrict_to: torch.Tensor | None = None
+) -> TomOutput:
+    """The TOM's raw (B, 4, H, W) output -> rendered = tanh, mask = sigmoid, and try-on =
+    cloth * m + rendered * (1 - m), where m is the mask times `restrict_to` when given
+    (CP-VTON composes so in training and test; CP-VTON+ uses the mask as it is)."""
+    rendered = torch.tanh(raw[:, :3])
+    mask = torch.sigmoid(raw[:, 3:4])
+    selected = mask if restrict_to is None else mask * restrict_to
+    tryon = warped_cloth * selected + rendered * (1 - selected)
+    return TomOutput(rendered, mask, tryon)
 
 
 def checkpoint_filter_fn(state_dict: dict[str, Any], model: nn.Module) -> dict[str, Any]:

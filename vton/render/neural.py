@@ -217,8 +217,9 @@ class NeuralRenderer(Renderer):
             grid, _ = self.gmm.match(fa, fb)
             warped = warp_cloth(cloth, grid.float()).float()
             warped_m = warp_mask(mask, grid.float()).float()
-            tom_mask = (warped_m * 255 >= 128).float() if self.tom.uses_mask else None
-            out = self.tom(rep_tom, warped, tom_mask)
+            # binary, as the references read it back from an 8-bit file; CP-VTON+'s TOM
+            # takes it as input, CP-VTON's restricts its composition mask to it
+            out = self.tom(rep_tom, warped, (warped_m * 255 >= 128).float())
         return warped.cpu(), out.mask.float().cpu(), out.tryon.float().clamp(-1, 1).cpu()
 
     @staticmethod

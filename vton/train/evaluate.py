@@ -46,7 +46,6 @@ from vton.storage import Store
 from vton.tensors import image_to_tensor, mask_to_tensor
 from vton.train.config import EvalSettings
 from vton.train.dataset import make_dataset, same_cloth_viton
-from vton.train.losses import tom_outputs
 
 __all__ = ["EvalResult", "evaluate"]
 
@@ -140,13 +139,7 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
                 ).to(device)
             tryon = None
             if tom is not None:
-                parts = [batch["agnostic"].to(device), warped]
-                if tom.uses_mask:
-                    parts.append(wmask)
-                _, _, tryon = tom_outputs(
-                    tom.forward_raw(torch.cat(parts, 1)), warped, wmask, settings.variant
-                )
-                tryon = tryon.clamp(-1, 1)
+                tryon = tom(batch["agnostic"].to(device), warped, wmask).tryon.clamp(-1, 1)
             elif tryon_src is not None:
                 tryon = torch.stack(
                     [

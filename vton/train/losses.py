@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vton.layers import warp_cloth
+from vton.models.cpvton_tom import compose_tryon
 from vton.train.vgg import Vgg19Features
 
 __all__ = [
@@ -121,14 +122,11 @@ class TomLosses(NamedTuple):
 def tom_outputs(
     raw: torch.Tensor, warped_cloth: torch.Tensor, warped_mask: torch.Tensor, variant: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """TOM's raw (B, 4, H, W) output -> (rendered, composition mask, try-on), as each
-    reference's train.py composes: CP-VTON restricts the mask to the warped cloth
-    (``m * warped_mask``), CP-VTON+ uses it as it is."""
-    rendered = torch.tanh(raw[:, :3].float())
-    mask = torch.sigmoid(raw[:, 3:4].float())
-    selected = mask * warped_mask if variant == "cpvton" else mask
-    tryon = warped_cloth * selected + rendered * (1 - selected)
-    return rendered, mask, tryon
+    """TOM's raw (B, 4, H, W) output -> (rendered, composition mask, try-on), in float32,
+    as each reference composes (`vton.models.cpvton_tom.compose_tryon`: CP-VTON restricts
+    the mask to the warped cloth, CP-VTON+ uses it as it is)."""
+    out = compose_tryon(raw.float(), warped_cloth, warped_mask if variant == "cpvton" else None)
+    return out.rendered, out.mask, out.tryon
 
 
 def tom_losses(
