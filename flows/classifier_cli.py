@@ -18,6 +18,8 @@ import json
 import sys
 from pathlib import Path
 
+from flows.cli_options import add_s3_endpoint, storage_options
+
 __all__ = ["add_parser", "run"]
 
 EPILOG = """examples:
@@ -87,11 +89,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="torch CPU threads (fix it for bit-identical re-runs; default: torch's)",
     )
-    p.add_argument(
-        "--s3-endpoint",
-        metavar="URL",
-        help="S3-compatible endpoint for the catalog and its images",
-    )
+    add_s3_endpoint(p)
     p.set_defaults(func=run)
 
 
@@ -136,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         if args.catalog:
             if args.val_folder or args.class_map:
                 raise ValueError("--val-folder and --class-map go with --image-folder")
-            opts = {"client_kwargs": {"endpoint_url": args.s3_endpoint}} if args.s3_endpoint else {}
+            opts = storage_options(args)
             frac = 0.2 if args.val_fraction is None else args.val_fraction
             report = train_classifier(
                 args.catalog, args.out, val_fraction=frac, storage_options=opts, **common

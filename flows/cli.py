@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
 
 from flows import classifier_cli, train_cli
+from flows.cli_options import add_s3_endpoint, prefect_defaults, storage_options
 from vton.config import DEFAULT_STORE, RunSettings
 
 __all__ = ["main"]
@@ -150,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         help="render tasks ask Dask workers for a GPU resource (start GPU "
         "workers with --resources GPU=<n>)",
     )
-    _add_s3(run)
+    add_s3_endpoint(run)
 
     rerun = sub.add_parser(
         "rerun-failed",
@@ -160,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rerun.add_argument("--run-id", required=True, metavar="R")
     rerun.add_argument("--store", metavar="URL", default=DEFAULT_STORE)
-    _add_s3(rerun)
+    add_s3_endpoint(rerun)
 
     exp = sub.add_parser(
         "export-viton",
@@ -175,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
         "--run-id", metavar="R", help="the run whose pairs to export (default: the newest)"
     )
     exp.add_argument("--datamode", default="test", choices=["train", "test"])
-    _add_s3(exp)
+    add_s3_endpoint(exp)
 
     idx = sub.add_parser(
         "index",
@@ -189,35 +189,10 @@ def _parser() -> argparse.ArgumentParser:
     idx.add_argument("--status", choices=["ok", "skipped", "failed", "invalid"])
     idx.add_argument("--limit", type=int, default=50, help="rows to print (default 50; 0: all)")
     idx.add_argument("--json", action="store_true", help="JSON lines instead of a table")
-    _add_s3(idx)
+    add_s3_endpoint(idx)
     classifier_cli.add_parser(sub)
     train_cli.add_parsers(sub)
     return p
-
-
-def _add_s3(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--s3-endpoint",
-        metavar="URL",
-        help="S3-compatible endpoint (or set AWS_ENDPOINT_URL); credentials come "
-        "from the usual AWS_* variables",
-    )
-
-
-def _storage_options(args: argparse.Namespace) -> dict:
-    if getattr(args, "s3_endpoint", None):
-        return {"client_kwargs": {"endpoint_url": args.s3_endpoint}}
-    return {}
-
-
-def _prefect_defaults() -> None:
-    # Telemetry cannot reach its server offline and holds SQLite locks while it tries.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # The ephemeral server's 20 s start-up limit is too short on a busy machine.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    if sys.stdout.isatty():
-        # Progress bars show the work; keep Prefect's per-task lines for warnings.
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def _summary(manifest: dict, seconds: float) -> str:
@@ -276,7 +251,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = RunSettings(
             catalog=args.catalog, persons=args.persons, pairs=args.pairs, store=args.store,
-            storage_options=_storage_options(args), shard_size=args.shard_size,
+            storage_options=storage_options(args), shard_size=args.shard_size,
             renderer=args.renderer, masker=args.masker, classifier=args.classifier,
             output_format=args.output_format,
             human_parser=args.human_parser, gmm_checkpoint=args.gmm_checkpoint,
@@ -298,7 +273,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_rerun(args: argparse.Namespace) -> int:
     from flows.rerun import rerun_failed
 
-    opts = _storage_options(args)
+    opts = storage_options(args)
     params = {"run_id": args.run_id, "store": args.store, "storage_options": opts}
     return _run_flow(rerun_failed, args.store, opts, params)
 
@@ -307,7 +282,7 @@ def _cmd_export_viton(args: argparse.Namespace) -> int:
     from vton.person.viton import export_viton
     from vton.storage import Store
 
-    opts = _storage_options(args)
+    opts = storage_options(args)
     result = export_viton(
         Store(args.store, opts), args.out, args.run_id, datamode=args.datamode, storage_options=opts
     )
@@ -326,7 +301,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from vton.index import read_index, read_latest
     from vton.storage import Store
 
-    store = Store(args.store, _storage_options(args))
+    store = Store(args.store, storage_options(args))
     if args.run_id:
         table = read_index(store, run_id=args.run_id, product_id=args.product)
     else:
@@ -358,7 +333,7 @@ def _print_table(cols: Sequence[str], rows: Sequence[Sequence]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _prefect_defaults()
+    prefect_defaults()
     if args.command in train_cli.COMMANDS:
         return train_cli.run(args)
     handlers = {

@@ -16,6 +16,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from flows.cli_options import add_s3_endpoint, prefect_defaults, storage_options
+
 __all__ = ["COMMANDS", "add_parsers", "run", "main"]
 
 COMMANDS = ("train-gmm", "train-tom", "evaluate")
@@ -88,11 +90,7 @@ def _add_common(p: argparse.ArgumentParser, *, train: bool) -> None:
     _add_count(p, "--batch-size", 4 if train else 8, "pairs per step, per process under torchrun")
     p.add_argument("--radius", type=int, default=5, help="pose square half side (default: 5)")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
-    p.add_argument(
-        "--s3-endpoint",
-        metavar="URL",
-        help="S3-compatible endpoint; credentials from the usual AWS_* variables",
-    )
+    add_s3_endpoint(p)
 
 
 def _add_train(sub, name: str, stage: str) -> None:
@@ -219,12 +217,6 @@ def add_parsers(sub) -> None:
     _add_count(p, "--is-splits", 10, "IS splits, reported as mean and std")
 
 
-def _storage_options(args: argparse.Namespace) -> dict:
-    if getattr(args, "s3_endpoint", None):
-        return {"client_kwargs": {"endpoint_url": args.s3_endpoint}}
-    return {}
-
-
 # Options whose parsed value is the settings field of the same name, as is: one list per
 # parser (`_add_common`, `_add_train`, its per-stage tail, `evaluate`), so that a new option
 # is named once here rather than in each settings call.
@@ -275,7 +267,7 @@ def _settings(model, args: argparse.Namespace, names: Sequence[str], **fields):
     """`model` (`TrainSettings` or `EvalSettings`) from the options named as its fields,
     plus `fields` for what no option gives as is (stage, resume); the model checks all."""
     fields |= {n: getattr(args, n) for n in (*_COMMON_FIELDS, *names)}
-    return model(**fields, storage_options=_storage_options(args))
+    return model(**fields, storage_options=storage_options(args))
 
 
 def _train_settings(args: argparse.Namespace):
@@ -356,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="vton", description="Train and evaluate CP-VTON(+).")
     add_parsers(p.add_subparsers(dest="command", required=True, metavar="COMMAND"))
     args = p.parse_args(argv)
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    prefect_defaults()
     return run(args)
 
 

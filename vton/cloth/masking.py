@@ -373,8 +373,7 @@ class ClassicalMasker:
         studio = None
         if maps["noise"] <= self.studio_noise:
             m0 = self._initial(maps)
-            if np.count_nonzero(m0) < MIN_AREA_FRACTION * m0.size:
-                raise InvalidInputError(item, "no garment found: the image is all background")
+            _check_area(m0, item)
             m1 = self._grabcut(small, m0, maps)
             m1 = largest_component(fill_holes(m1))
             if np.count_nonzero(m1) >= MIN_AREA_FRACTION * m1.size:

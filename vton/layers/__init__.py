@@ -9,7 +9,7 @@ from vton.layers.feature_extraction import FeatureExtraction, FeatureL2Norm, fea
 from vton.layers.tps_grid import TpsGridGen, identity_grid, tps_control_points, tps_kernel
 from vton.layers.unet import UnetSkipConnectionBlock, build_unet
 from vton.layers.upsample_conv import upsample_conv3x3
-from vton.layers.warp import warp_cloth, warp_mask
+from vton.layers.warp import warp_cloth, warp_for_tom, warp_mask
 
 __all__ = [
     "FeatureCorrelation",
@@ -25,5 +25,6 @@ __all__ = [
     "tps_kernel",
     "upsample_conv3x3",
     "warp_cloth",
+    "warp_for_tom",
     "warp_mask",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["warp_cloth", "warp_mask"]
+__all__ = ["warp_cloth", "warp_mask", "warp_for_tom"]
 
 
 def _check(image: torch.Tensor, grid: torch.Tensor, channels: int, what: str) -> None:
@@ -43,3 +43,14 @@ def warp_mask(mask: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(
         mask, grid.to(mask.dtype), mode="bilinear", padding_mode="zeros", align_corners=True
     )
+
+
+def warp_for_tom(
+    cloth: torch.Tensor, mask: torch.Tensor, grid: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The TOM's garment inputs: (warped cloth, binary warped mask) in float32. The mask is
+    thresholded at 128/255, as the references read it back from an 8-bit PNG between their
+    GMM and TOM runs."""
+    grid = grid.float()
+    warped = warp_cloth(cloth, grid).float()
+    return warped, (warp_mask(mask, grid) * 255 >= 128).float()

@@ -35,7 +35,7 @@ from PIL import Image
 from vton.digest import digest_parts
 from vton.errors import CheckpointError
 from vton.imageio import resize_image, resize_mask
-from vton.layers import warp_cloth, warp_mask
+from vton.layers import warp_for_tom
 from vton.lru import LruCache
 from vton.models import CpVtonGmm, CpVtonTom, load_model, model_digest
 from vton.person.frame import FRAME_SIZE, FramedPerson, frame_person
@@ -215,11 +215,10 @@ class NeuralRenderer(Renderer):
             )
             fb = self._cloth_features.features(cloth_keys, list(gmm_cloth), self.gmm.cloth_features)
             grid, _ = self.gmm.match(fa, fb)
-            warped = warp_cloth(cloth, grid.float()).float()
-            warped_m = warp_mask(mask, grid.float()).float()
-            # binary, as the references read it back from an 8-bit file; CP-VTON+'s TOM
-            # takes it as input, CP-VTON's restricts its composition mask to it
-            out = self.tom(rep_tom, warped, (warped_m * 255 >= 128).float())
+            # CP-VTON+'s TOM takes the binary warped mask as input, CP-VTON's restricts
+            # its composition mask to it
+            warped, warped_mask = warp_for_tom(cloth, mask, grid)
+            out = self.tom(rep_tom, warped, warped_mask)
         return warped.cpu(), out.mask.float().cpu(), out.tryon.float().clamp(-1, 1).cpu()
 
     @staticmethod

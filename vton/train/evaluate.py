@@ -29,7 +29,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from vton.imageio import decode_image, decode_mask
-from vton.layers import warp_cloth, warp_mask
+from vton.layers import warp_for_tom
 from vton.metrics.fid import (
     extract_features,
     fid_from_features,
@@ -131,8 +131,7 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
                 grid, _ = gmm(
                     batch["agnostic_gmm"].to(device), cloth if gmm.cloth_chans == 3 else cmask
                 )
-                warped = warp_cloth(cloth, grid.float())
-                wmask = (warp_mask(cmask, grid.float()) * 255 >= 128).float()
+                warped, wmask = warp_for_tom(cloth, cmask, grid)
             else:
                 wmask = torch.stack(
                     [mask_to_tensor(decode_mask(mask_src.read_bytes(i), i))[0] for i, _ in names]

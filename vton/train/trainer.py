@@ -53,7 +53,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from vton.layers import warp_cloth, warp_mask
+from vton.layers import warp_for_tom
 from vton.models import create_model, load_model
 from vton.storage import Store
 from vton.train.checkpointing import (
@@ -336,9 +336,7 @@ def _train(
         if gmm is not None:
             with torch.no_grad(), autocast():
                 grid, _ = gmm(put(b["agnostic_gmm"]), cloth if variant == "cpvton" else mask)
-            cloth = warp_cloth(cloth, grid.float())
-            # the references read the warped mask back from an 8-bit file, >= 128
-            mask = (warp_mask(mask, grid.float()) * 255 >= 128).float()
+            cloth, mask = warp_for_tom(cloth, mask, grid)
         parts = [put(b["agnostic"]), cloth] + ([mask] if variant == "cpvton_plus" else [])
         with autocast():
             raw = net(torch.cat(parts, 1))
