@@ -4,8 +4,10 @@ reference-style implementation, measured in the same run, printed as pairs/s and
 Reference style (what the original test scripts do): batches of 4, fp32, NCHW, `no_grad`,
 a TPS grid that materialises (B, H, W, 1, N) distance and weight tensors on every call, a
 correlation built from transposed views, and the TOM's upsampling then convolving at the
-high resolution. Ours: `vton.models` (TPS precomputed to one matmul; on the CPU the TOM's
-upsample + convolution computed at the low resolution), `inference_mode`, larger batches,
+high resolution, every convolution as written (oneDNN). Ours: `vton.models` (TPS
+precomputed to one matmul; on the CPU the TOM's upsample + convolution computed at the low
+resolution or by Winograd, and the GMM extractors' 3x3 convolutions by Winograd),
+`inference_mode`, larger batches,
 and on CUDA channels-last with optional bf16 / fp16 autocast (its max abs difference from
 our fp32 output is printed). Every pair here has its own person and garment, so the GMM
 line has no feature reuse; `bench_shard.py` measures a shard, where it has.
@@ -102,7 +104,7 @@ def naive_gmm_forward(gmm: CpVtonGmm, tps: NaiveTps, person, cloth):
         norm = torch.pow(torch.sum(torch.pow(f, 2), 1) + 1e-6, 0.5).unsqueeze(1)
         return f / norm.expand_as(f)
 
-    fa, fb = l2(gmm.extractionA(person)), l2(gmm.extractionB(cloth))
+    fa, fb = l2(gmm.extractionA.model(person)), l2(gmm.extractionB.model(cloth))  # as written
     b, c, h, w = fa.shape
     fa = fa.transpose(2, 3).contiguous().view(b, c, h * w)
     fb = fb.view(b, c, h * w).transpose(1, 2)

@@ -49,6 +49,24 @@ def test_cpvton_tom_restricts_its_composition_to_a_given_warped_mask(toms):
     assert not torch.allclose(restricted.tryon, free.tryon)
 
 
+def test_tom_person_term_splits_the_first_convolution_exactly(toms):
+    """A person's first-layer term computed once and reused gives the joint forward."""
+    g = torch.Generator().manual_seed(5)
+    person = torch.rand(2, 22, H, W, generator=g) * 2 - 1
+    cloth = torch.rand(2, 3, H, W, generator=g) * 2 - 1
+    mask = (torch.rand(2, 1, H, W, generator=g) > 0.5).float()
+    for model in toms:
+        with torch.inference_mode():
+            joint = model(person, cloth, mask)
+            term = model.person_term(person)
+            split = model(None, cloth, mask, person_term=term)
+            other = model(None, cloth, mask, person_term=term.flip(0))  # persons swapped
+        assert term.shape == (2, 64, H // 2, W // 2)
+        for a, b in zip(joint, split, strict=True):
+            assert (a - b).abs().max().item() < 1e-4  # rounding, amplified by the norms
+        assert (other.tryon - joint.tryon).abs().max().item() > 1e-2
+
+
 def test_tom_input_checks(toms):
     tom, tom_plus = toms
     person, cloth = torch.zeros(1, 22, H, W), torch.zeros(1, 3, H, W)
@@ -58,6 +76,14 @@ def test_tom_input_checks(toms):
         tom(person, torch.zeros(2, 3, H, W))
     with pytest.raises(ValueError, match="multiples of 64"):
         tom.forward_raw(torch.zeros(1, 25, 100, 64))
+    with pytest.raises(ValueError, match="exactly one of person and person_term"):
+        tom(person, cloth, person_term=torch.zeros(1, 64, H // 2, W // 2))
+    with pytest.raises(ValueError, match="exactly one of person and person_term"):
+        tom(None, cloth)
+    with pytest.raises(ValueError, match="does not fit"):
+        tom(None, cloth, person_term=torch.zeros(1, 64, H, W))
+    with pytest.raises(ValueError, match="person representation"):
+        tom.person_term(torch.zeros(1, 3, H, W))
 
 
 def test_gmm_input_checks_name_shapes():

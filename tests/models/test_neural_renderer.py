@@ -106,7 +106,7 @@ def test_model_digest_follows_the_weights(renderer, ckpts, tmp_path):
 
 
 @pytest.mark.slow  # 4 pairs through GMM + TOM twice
-def test_per_asset_gmm_features_change_nothing_and_are_computed_once(ckpts):
+def test_per_asset_features_change_nothing_and_are_computed_once(ckpts):
     r = NeuralRenderer(ckpts["gmm_cpvton_plus"], ckpts["tom_cpvton_plus"], device="cpu")
     cloths, persons = [_cloth(0), _cloth(1)], [_person(0), _person(1)]
     grid = [(c, p) for c in range(2) for p in range(2)]  # 2 garments x 2 persons
@@ -117,12 +117,14 @@ def test_per_asset_gmm_features_change_nothing_and_are_computed_once(ckpts):
     assert len(r._person_inputs_cache) == 2 and len(r._cloth_inputs_cache) == 2
     # 2 person and 2 garment feature sets computed (not 4 of each), none reused yet
     assert (r._person_features.misses, r._cloth_features.misses) == (4 + 2, 4 + 2)
+    assert r._person_terms.misses == 4 + 2  # the TOM's person terms likewise
     for a, b in zip(plain, cached, strict=True):
         assert np.array_equal(a.tryon, b.tryon) and np.array_equal(a.warped_cloth, b.warped_cloth)
     # a second batch of the same assets computes no features at all
     again = r.render_batch(keyed[::-1])
     assert (r._person_features.misses, r._cloth_features.misses) == (6, 6)
     assert (r._person_features.hits, r._cloth_features.hits) == (2, 2)
+    assert (r._person_terms.misses, r._person_terms.hits) == (6, 2)
     assert np.array_equal(again[0].tryon, cached[-1].tryon)
 
 

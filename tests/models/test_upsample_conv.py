@@ -1,4 +1,5 @@
-"""Upsample-then-convolve computed at the low resolution equals the layers as written."""
+"""Upsample-then-convolve computed at the low resolution (or, for small inputs, by Winograd
+at the high resolution) equals the layers as written."""
 
 from __future__ import annotations
 
@@ -17,17 +18,19 @@ def _reference(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torc
 
 @pytest.mark.parametrize("winograd", [False, True])
 @pytest.mark.parametrize(
-    ("cin", "cout", "h", "w", "bias", "tile"),
+    ("cin", "cout", "h", "w", "bias", "path"),
     [
-        (8, 4, 6, 4, True, 2),  # F(2x2): 6 is even, not a multiple of 4
-        (16, 16, 5, 3, False, None),  # odd: the phase convolution runs directly
-        (3, 32, 2, 2, True, 2),
-        (24, 8, 12, 10, True, 2),
-        (24, 8, 12, 8, True, 4),  # F(4x4)
-        (64, 16, 8, 4, False, 4),
+        # path: the kernels a Winograd-enabled layer makes (tile; negative: high resolution)
+        (8, 4, 6, 4, True, -4),  # small: upsampled, F(4x4) at 12x8
+        (16, 16, 5, 3, False, -2),  # small and odd: F(2x2) at 10x6
+        (3, 32, 2, 2, True, -4),
+        (64, 16, 8, 4, False, -4),
+        (24, 8, 12, 10, True, 2),  # low resolution, F(2x2): 10 is not a multiple of 4
+        (24, 8, 12, 8, True, 4),  # low resolution, F(4x4)
+        (8, 8, 9, 7, True, 0),  # low resolution, odd: the phase convolution runs directly
     ],
 )
-def test_equals_upsample_then_conv(cin, cout, h, w, bias, tile, winograd):
+def test_equals_upsample_then_conv(cin, cout, h, w, bias, path, winograd):
     g = torch.Generator().manual_seed(cin * h + w)
     x = torch.randn(2, cin, h, w, generator=g)
     weight = torch.randn(cout, cin, 3, 3, generator=g) / (3 * cin**0.5)
@@ -37,7 +40,7 @@ def test_equals_upsample_then_conv(cin, cout, h, w, bias, tile, winograd):
     assert ours.shape == ref.shape == (2, cout, 2 * h, 2 * w)
     # float32 rounding of reordered sums only; a wrong border or phase is off by O(1)
     assert (ours - ref).abs().max().item() < 2e-5 * max(1.0, ref.abs().max().item())
-    assert list(prepared._kernels) == ([tile] if winograd and tile else [0])  # only what ran
+    assert list(prepared._kernels) == [path if winograd else 0]  # only what ran
 
 
 def test_tom_fast_path_matches_layers_as_written_and_follows_new_weights():

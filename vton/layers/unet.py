@@ -15,9 +15,10 @@ written out explicitly (`skip = leaky_relu(x)`) instead of relying on in-place a
 
 Upsampling is bilinear with ``align_corners=False`` (the default from torch 0.4.0 on, which
 the reference was trained with). In float32 inference on the CPU (no autograd, no autocast)
-each block computes upsample + Conv3x3 together at the low resolution
-(`vton.layers.upsample_conv`), which is the same function up to float32 rounding and about
-twice as fast there; `fast_upsample = False` turns that off. Training and CUDA take the
+each block computes upsample + Conv3x3 together at the low resolution, or on the deepest
+levels by Winograd at the high resolution (`vton.layers.upsample_conv`), which is the same
+function up to float32 rounding and about twice as fast there; `fast_upsample = False`
+turns that off. Training and CUDA take the
 layers as written.
 
 Convention: (B, C_in, H, W) float32 with H and W divisible by 2**num_downs; output
@@ -102,6 +103,13 @@ class UnetSkipConnectionBlock(nn.Module):
             y = layer(y)
             i += 1
         return y
+
+    def forward_after_down_conv(self, y: torch.Tensor) -> torch.Tensor:
+        """The outermost block from its first convolution's output on: for callers that
+        compute that (linear) convolution in parts (`CpVtonTom.person_term`)."""
+        if not self.outermost:
+            raise ValueError("only the outermost block starts with its down convolution")
+        return self._run(list(self.model)[1:], y)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         layers = list(self.model)

@@ -25,11 +25,21 @@ Gray, CVPR 2016) as (m + 2)^2 batched matrix products: F(4x4) does 36 multiplica
 4x4 output tile instead of 144, F(2x2) 16 per 2x2 tile instead of 36. It pays where
 channels are many and pixels few (every up level but the outermost); measured on an AVX2
 CPU core, F(4x4) is 1.7-2.7x the direct convolution there. The tile is the largest that
-divides the input (4, else 2; else the phase convolution runs directly). Results equal the
-upsample-then-convolve computation up to float32 rounding (relative ~1e-6 direct, ~5e-6
-Winograd, from the reordered sums); `tests/models/test_upsample_conv.py` holds each path
-to the layers as written, and the TOM fidelity tests hold the whole network to the
-reference code.
+divides the input (4, else 2; else the phase convolution runs directly).
+
+The border terms cost C x O x 3 multiplications per ring pixel, which on the deepest
+levels (inputs of 4x3 and 8x6 in the TOM, where most pixels are on the ring) outweighs
+what the low resolution saves. Inputs of at most `HIGH_RES_MAX_PIXELS` pixels are therefore
+upsampled as written and convolved by Winograd at the high resolution instead (the same
+multiplications per output as the phase form, no ring, and a tile that fits the doubled
+size: the TOM's innermost level gets F(2x2) instead of a direct convolution, the next
+F(4x4) instead of F(2x2)); measured here at batch 4 that is 2.4x (8x6) to 9x (4x3) the
+low-resolution form, which stays faster from 16x12 up.
+
+Results equal the upsample-then-convolve computation up to float32 rounding (relative
+~1e-6 direct, ~5e-6 Winograd, from the reordered sums); `tests/models/test_upsample_conv.py`
+holds each path to the layers as written, and the TOM fidelity tests hold the whole network
+to the reference code.
 
 Convention: x (B, C, H, W) float32 (already activated), H, W >= 2; weight (O, C, 3, 3),
 bias (O,) or None -> (B, O, 2H, 2W).
@@ -50,6 +60,7 @@ from vton.layers.winograd import (
 )
 
 __all__ = [
+    "HIGH_RES_MAX_PIXELS",
     "PreparedUpsampleConv",
     "phase_weight",
     "prepare_upsample_conv",
@@ -67,6 +78,9 @@ _PHASE = (
 #: Phase convolutions with at least this many output channels (4x the layer's) use
 #: Winograd; fewer, and the tile transforms cost more than the multiplications they save.
 WINOGRAD_MIN_CHANNELS = 64
+#: Inputs of at most this many pixels are upsampled and convolved at the high resolution
+#: (module docstring): the TOM's 4x3 and 8x6 levels, not its 16x12 one (measured even).
+HIGH_RES_MAX_PIXELS = 48
 
 
 def phase_weight(weight: torch.Tensor) -> torch.Tensor:
@@ -85,6 +99,7 @@ class PreparedUpsampleConv:
     for it: on the TOM they are several times the size of its weights."""
 
     weight: torch.Tensor  # the layer's own (O, C, 3, 3), for the border terms
+    bias: torch.Tensor | None  # (O,)
     phase_bias: torch.Tensor | None  # (4 O,)
     winograd: bool  # use Winograd where the input size allows
     key: tuple
@@ -103,6 +118,13 @@ class PreparedUpsampleConv:
             )
         return self._kernels[k]
 
+    def high_res_kernels(self, tile: int) -> torch.Tensor:
+        """The layer's own kernels transformed for F(tile x tile, 3x3): (t * t, C, O)."""
+        k = -tile  # negative keys: the high-resolution path's, beside the phase ones
+        if k not in self._kernels:
+            self._kernels[k] = winograd_kernels(self.weight, tile)
+        return self._kernels[k]
+
 
 def prepare_upsample_conv(
     weight: torch.Tensor, bias: torch.Tensor | None, winograd: bool | None = None
@@ -114,6 +136,7 @@ def prepare_upsample_conv(
     use_wino = 4 * weight.shape[0] >= WINOGRAD_MIN_CHANNELS if winograd is None else winograd
     return PreparedUpsampleConv(
         weight=weight.detach(),
+        bias=None if bias is None else bias.detach(),
         phase_bias=None if bias is None else bias.detach().repeat_interleave(4),
         winograd=use_wino,
         key=weights_key(weight, bias),
@@ -158,8 +181,15 @@ def upsample_conv3x3(x: torch.Tensor, prepared: PreparedUpsampleConv) -> torch.T
     intended (it works, but training uses the plain layers)."""
     if x.ndim != 4 or x.shape[2] < 2 or x.shape[3] < 2:
         raise ValueError(f"expected (B, C, H, W) with H, W >= 2, got {tuple(x.shape)}")
+    h, w = x.shape[2], x.shape[3]
+    if prepared.winograd and h * w <= HIGH_RES_MAX_PIXELS:
+        tile = winograd_tile(2 * h, 2 * w)  # 2 always divides the doubled size
+        up = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+        return winograd_conv3x3_valid(
+            F.pad(up, (1, 1, 1, 1)), prepared.high_res_kernels(tile), prepared.bias, tile
+        )
     xp = F.pad(x, (1, 1, 1, 1), mode="replicate")
-    tile = winograd_tile(x.shape[2], x.shape[3]) if prepared.winograd else None
+    tile = winograd_tile(h, w) if prepared.winograd else None
     if tile is not None:
         y = winograd_conv3x3_valid(xp, prepared.kernels(tile), prepared.phase_bias, tile)
     else:

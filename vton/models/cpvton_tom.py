@@ -28,6 +28,7 @@ import os
 from typing import Any, NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from vton.layers import build_unet
@@ -81,35 +82,80 @@ class CpVtonTom(nn.Module):
 
     def forward_raw(self, x: torch.Tensor) -> torch.Tensor:
         """(B, in_chans, H, W) -> (B, 4, H, W) pre-activation outputs."""
-        step = 2**self.num_downs
-        if x.ndim != 4 or x.shape[1] != self.in_chans or x.shape[2] % step or x.shape[3] % step:
-            raise ValueError(
-                f"expected (B, {self.in_chans}, H, W) with H, W multiples of {step}, "
-                f"got {tuple(x.shape)}"
-            )
+        if x.ndim != 4 or x.shape[1] != self.in_chans:
+            raise ValueError(f"expected (B, {self.in_chans}, H, W), got {tuple(x.shape)}")
+        self._check_size(x)
         return self.model(x)
+
+    def _check_size(self, x: torch.Tensor) -> None:
+        step = 2**self.num_downs
+        if x.shape[2] % step or x.shape[3] % step:
+            raise ValueError(f"H and W must be multiples of {step}, got {tuple(x.shape)}")
+
+    def person_term(self, person: torch.Tensor) -> torch.Tensor:
+        """The first convolution's share from the person representation (B, 22, H, W),
+        bias included -> (B, ngf, H/2, W/2).
+
+        That convolution is linear in its input channels, so it splits into a person part
+        and a garment part; a renderer that meets each person in many pairs computes this
+        once per person and passes it to `forward(person_term=...)`, leaving only the
+        garment's 3-4 channels to convolve per pair. Equal to the joint convolution up to
+        float32 rounding."""
+        if person.ndim != 4 or person.shape[1] != self.person_chans:
+            raise ValueError(
+                f"expected person representation (B, {self.person_chans}, H, W), "
+                f"got {tuple(person.shape)}"
+            )
+        conv = self._first_conv
+        return F.conv2d(person, conv.weight[:, : self.person_chans], conv.bias, stride=2, padding=1)
+
+    @property
+    def _first_conv(self) -> nn.Conv2d:
+        return self.model.model[0]
 
     def forward(
         self,
-        person: torch.Tensor,
+        person: torch.Tensor | None,
         warped_cloth: torch.Tensor,
         warped_mask: torch.Tensor | None = None,
+        *,
+        person_term: torch.Tensor | None = None,
     ) -> TomOutput:
         """CP-VTON+: `warped_mask` is a required input channel. CP-VTON: optional; when
         given, the composition mask is restricted to it, as CP-VTON's train.py and test.py
-        compose (``m * warped_mask``)."""
+        compose (``m * warped_mask``). `person_term` (from `person_term`) replaces
+        `person`, which may then be None."""
         if self.uses_mask and warped_mask is None:
             raise ValueError("CP-VTON+ TOM needs the warped cloth mask (B, 1, H, W)")
         if warped_cloth.ndim != 4 or warped_cloth.shape[1] != 3:
             raise ValueError(f"expected warped cloth (B, 3, H, W), got {tuple(warped_cloth.shape)}")
-        parts = [person, warped_cloth] + ([warped_mask] if warped_mask is not None else [])
+        if (person is None) == (person_term is None):
+            raise ValueError("give exactly one of person and person_term")
+        garment = [warped_cloth] + ([warped_mask] if warped_mask is not None else [])
+        parts = garment if person is None else [person, *garment]
         shapes = {(p.shape[0], *p.shape[2:]) for p in parts}
         if len(shapes) != 1:
             raise ValueError(
                 "inputs differ in batch or size: " + ", ".join(str(tuple(p.shape)) for p in parts)
             )
-        out = self.forward_raw(torch.cat(parts[: 3 if self.uses_mask else 2], dim=1))
-        return compose_tryon(out, warped_cloth, None if self.uses_mask else warped_mask)
+        restrict_to = None if self.uses_mask else warped_mask
+        if person is not None:
+            out = self.forward_raw(torch.cat(parts[: 3 if self.uses_mask else 2], dim=1))
+            return compose_tryon(out, warped_cloth, restrict_to)
+        b, _, h, w = warped_cloth.shape
+        if person_term.shape != (b, self._first_conv.out_channels, h // 2, w // 2):
+            raise ValueError(
+                f"person_term {tuple(person_term.shape)} does not fit garment inputs "
+                f"{tuple(warped_cloth.shape)}"
+            )
+        self._check_size(warped_cloth)
+        conv = self._first_conv
+        garment_in = torch.cat(garment[: 2 if self.uses_mask else 1], dim=1)
+        first = person_term + F.conv2d(
+            garment_in, conv.weight[:, self.person_chans :], None, stride=2, padding=1
+        )
+        out = self.model.forward_after_down_conv(first)
+        return compose_tryon(out, warped_cloth, restrict_to)
 
 
 def compose_tryon(

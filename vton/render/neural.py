@@ -15,7 +15,9 @@ The GMM's two feature extractors each see one input, so their features are kept 
 (`RenderRequest.person_key` / `cloth_key`, bounded LRU caches): a shard renders each
 garment against many persons and meets each person once per garment, and only the
 correlation, regression and TPS grid run per pair. That is exact (eval-mode BatchNorm is
-per sample) and removes about a third of a pair's network work.
+per sample) and removes about a third of a pair's network work. Likewise the TOM's first
+convolution is split into a person term, kept per person (`CpVtonTom.person_term`), and
+the garment's 3-4 channels convolved per pair (exact up to float32 rounding).
 
 Runs on CUDA when available (channels-last, optional bf16/fp16 autocast; the TPS grid and
 the warps stay fp32), else on the CPU with torch's default threads (where the TOM's
@@ -50,6 +52,9 @@ _AMP = {"bf16": torch.bfloat16, "fp16": torch.float16}
 #: GMM features kept per asset: (512, 16, 12) float32, 393 KB each.
 MAX_CACHED_PERSON_FEATURES = 256
 MAX_CACHED_CLOTH_FEATURES = 16
+#: TOM first-layer terms kept per person (`CpVtonTom.person_term`): (64, 128, 96) float32,
+#: 3.1 MB each; a default shard (64 pairs) holds at most this many persons.
+MAX_CACHED_PERSON_TERMS = 64
 #: Network inputs kept per asset: a person's two representations are 8.6 MB (CP-VTON+),
 #: a garment's 256x192 cloth and mask 0.8 MB.
 MAX_CACHED_PERSON_INPUTS = 32
@@ -144,6 +149,7 @@ class NeuralRenderer(Renderer):
         self._cloth_inputs_cache: LruCache[tuple] = LruCache(MAX_CACHED_CLOTH_INPUTS)
         self._person_features = _FeatureCache(MAX_CACHED_PERSON_FEATURES)
         self._cloth_features = _FeatureCache(MAX_CACHED_CLOTH_FEATURES)
+        self._person_terms = _FeatureCache(MAX_CACHED_PERSON_TERMS)
         self._digest = "neural:" + digest_parts(
             "neural",
             NEURAL_VERSION,
@@ -194,11 +200,11 @@ class NeuralRenderer(Renderer):
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=_AMP[self.amp])
 
-    def _run(self, reps_gmm, rep_tom, cloth, mask, person_keys, cloth_keys):
-        """The pairs' GMM representations (one (22, H, W) tensor each: batched only where
-        their features are not cached), batched TOM inputs (B, ...) on the CPU and the
-        pairs' asset keys -> (warped cloth, composition mask, try-on) float32 on the CPU,
-        all at 256x192."""
+    def _run(self, reps_gmm, reps_tom, cloth, mask, person_keys, cloth_keys):
+        """The pairs' person representations (one (22, H, W) tensor each for the GMM and
+        the TOM: batched only where what is made of them is not cached), batched garment
+        inputs (B, ...) on the CPU and the pairs' asset keys -> (warped cloth, composition
+        mask, try-on) float32 on the CPU, all at 256x192."""
         dev, cl = self.device, self.device.type == "cuda"
         fmt = torch.channels_last if cl else torch.contiguous_format
 
@@ -207,7 +213,7 @@ class NeuralRenderer(Renderer):
                 t = t.pin_memory()
             return t.to(dev, non_blocking=cl).contiguous(memory_format=fmt)
 
-        rep_tom, cloth, mask = (put(t) for t in (rep_tom, cloth, mask))
+        cloth, mask = put(cloth), put(mask)
         gmm_cloth = cloth if self.gmm.cloth_chans == 3 else mask
         with torch.inference_mode(), self._autocast():
             fa = self._person_features.features(
@@ -218,7 +224,10 @@ class NeuralRenderer(Renderer):
             # CP-VTON+'s TOM takes the binary warped mask as input, CP-VTON's restricts
             # its composition mask to it
             warped, warped_mask = warp_for_tom(cloth, mask, grid)
-            out = self.tom(rep_tom, warped, warped_mask)
+            term = self._person_terms.features(
+                person_keys, reps_tom, lambda x: self.tom.person_term(put(x))
+            )
+            out = self.tom(None, warped, warped_mask, person_term=term)
         return warped.cpu(), out.mask.float().cpu(), out.tryon.float().clamp(-1, 1).cpu()
 
     @staticmethod
@@ -244,12 +253,12 @@ class NeuralRenderer(Renderer):
                 results[i] = exc
         for start in range(0, len(ready), self.compute_batch):
             chunk = ready[start : start + self.compute_batch]
-            reps_gmm = [item[2] for item in chunk]
-            stacked = [torch.stack([item[k] for item in chunk]) for k in range(3, 6)]
+            reps = [[item[k] for item in chunk] for k in (2, 3)]
+            stacked = [torch.stack([item[k] for item in chunk]) for k in (4, 5)]
             keys = [[requests[item[0]].person_key for item in chunk]]
             keys.append([requests[item[0]].cloth_key for item in chunk])
             try:
-                warped, comp, tryon = self._run(reps_gmm, *stacked, *keys)
+                warped, comp, tryon = self._run(*reps, *stacked, *keys)
             except Exception as exc:
                 for item in chunk:
                     results[item[0]] = exc
