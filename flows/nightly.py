@@ -16,9 +16,8 @@ from prefect import flow, get_run_logger
 from flows.runners import make_task_runner
 from flows.steps import prepare_items, render_shards
 from tasks.catalog import task_load_catalog, task_write_sample_catalog
+from tasks.prep import cloth_masker, garment_classifier
 from tasks.runs import task_close_run, task_open_run, task_plan_run
-from vton.cloth.classify import make_classifier
-from vton.cloth.masking import make_masker
 from vton.config import RunSettings
 from vton.plan import PlanContext
 from vton.render.registry import RendererOptions, make_renderer
@@ -74,8 +73,9 @@ def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
     renderer_name = renderer.name
     # Built here too so a bad masker or classifier configuration fails before any work, and
     # so the run records the exact models (ids carry their weights' digests).
-    masker_id = make_masker(settings.masker).id
-    classifier_id = make_classifier(settings.classifier).id
+    # (the same per-process instances the prep tasks use when they run in this process)
+    masker_id = cloth_masker(settings.masker).id
+    classifier_id = garment_classifier(settings.classifier).id
     products_url, persons_url = settings.catalog, settings.persons
     if products_url is None or persons_url is None:
         sample_products, sample_persons = task_write_sample_catalog(store)

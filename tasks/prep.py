@@ -1,8 +1,20 @@
 """Garment and person preparation tasks: one task per chunk of items, never per item
-(thousands of tiny tasks cost Prefect more than the work)."""
+(thousands of tiny tasks cost Prefect more than the work).
+
+The masker, classifier and human parser a run configures are built once per process and
+shared by its chunks (`cloth_masker`, `garment_classifier`, `person_parser`): a rembg
+masker hashes its model file and opens an ONNX session, a trained classifier or parser
+loads its weights, which per chunk would cost seconds each, thousands of times a night.
+They are keyed by the setting and by the size and mtime of every file it names, so a
+model file replaced between runs of a long-lived worker is loaded afresh (and its new
+digest recorded), never served from the old one. All three are safe to share between
+threads: inference keeps no per-call state (rembg opens its session under a lock).
+"""
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,16 +22,19 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks import progress
-from vton.cloth.classify import make_classifier
-from vton.cloth.masking import make_masker
+from vton.cloth.classify import GarmentClassifier, make_classifier
+from vton.cloth.masking import Masker, make_masker
 from vton.cloth.prep import prepare_cloth
-from vton.person.parsing import make_parser
+from vton.person.parsing import HumanParser, make_parser
 from vton.person.pose import MediaPipePoseEstimator
 from vton.person.prep import prepare_person
 from vton.schemas import PersonRow, PreparedItem, ProductRow
 from vton.storage import Store
 
 __all__ = [
+    "cloth_masker",
+    "garment_classifier",
+    "person_parser",
     "prepare_cloth_items",
     "prepare_person_items",
     "task_prepare_cloth",
@@ -27,6 +42,52 @@ __all__ = [
 ]
 
 _estimator = MediaPipePoseEstimator()  # holds one graph per thread; cheap until first use
+
+
+def _files_named(spec: str | None) -> tuple:
+    """(path, size, mtime) of every existing file `spec` may name: the whole setting and
+    each part after a ':' (``rembg:u2net:/models/x.onnx`` names ``/models/x.onnx``)."""
+    if not spec:
+        return ()
+    candidates = [spec] + [spec[i + 1 :] for i, ch in enumerate(spec) if ch == ":"]
+    stamps = []
+    for path in candidates:
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        stamps.append((path, st.st_size, st.st_mtime_ns))
+    return tuple(stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _masker(spec: str, files: tuple) -> Masker:
+    return make_masker(spec)
+
+
+@functools.lru_cache(maxsize=4)
+def _classifier(spec: str | None, files: tuple) -> GarmentClassifier:
+    return make_classifier(spec)
+
+
+@functools.lru_cache(maxsize=4)
+def _parser(spec: str | None, files: tuple) -> HumanParser:
+    return make_parser(spec)
+
+
+def cloth_masker(spec: str) -> Masker:
+    """`make_masker(spec)`, built once per process while the files it names are unchanged."""
+    return _masker(spec, _files_named(spec))
+
+
+def garment_classifier(spec: str | None) -> GarmentClassifier:
+    """`make_classifier(spec)`, built once per process while its file is unchanged."""
+    return _classifier(spec, _files_named(spec))
+
+
+def person_parser(spec: str | None) -> HumanParser:
+    """`make_parser(spec)`, built once per process while its file is unchanged."""
+    return _parser(spec, _files_named(spec))
 
 
 def _log_problems(items: Sequence[PreparedItem], shown: int = 10) -> None:
@@ -47,8 +108,7 @@ def prepare_cloth_items(
     storage_options: Mapping[str, Any],
     classifier: str | None = None,
 ) -> list[PreparedItem]:
-    m = make_masker(masker)  # models load once per chunk, not per garment
-    c = make_classifier(classifier)
+    m, c = cloth_masker(masker), garment_classifier(classifier)  # once per process
     out = []
     for p in products:
         out.append(
@@ -69,7 +129,7 @@ def prepare_person_items(
     storage_options: Mapping[str, Any],
     human_parser: str | None = None,
 ) -> list[PreparedItem]:
-    parser = make_parser(human_parser)  # an ONNX model loads once per chunk, not per person
+    parser = person_parser(human_parser)  # once per process
     out = []
     for p in persons:
         out.append(
