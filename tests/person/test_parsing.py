@@ -7,11 +7,13 @@ import pytest
 
 from tests.onnx_builder import conv1x1_model
 from vton.errors import CheckpointError
+from vton.geometry.capsules import capsule_mask
 from vton.imageio import decode_image
 from vton.person.labels import LIP, NECK
 from vton.person.parsing import (
     MediaPipeParser,
     OnnxHumanParser,
+    _limbs,
     estimate_labels,
     face_ellipse,
     fit_labels_to_mask,
@@ -65,6 +67,18 @@ def test_grey_photo_labels_hands_only():
     hands = est[int(wrists_y.mean()) + 10, :]
     assert (hands == LIP["left-arm"]).any() and (hands == LIP["right-arm"]).any()
     assert not np.isin(est, (LIP["left-leg"], LIP["right-leg"], NECK)).any()
+
+
+def test_limb_capsules_have_whole_pixel_radii():
+    # The rules draw limbs 2 * round(r) px wide (as they always have): the label maps do not
+    # depend on the fraction of a pixel in a radius.
+    p, q, origin = np.array([14.0, 9.0]), np.array([33.0, 27.0]), np.array([2.0, 1.0])
+    for r, whole in ((1.4, 1), (2.6, 3), (0.2, 1), (4.0, 4)):
+        limb = _limbs((40, 40), [(p, q, r)], origin)
+        assert np.array_equal(limb, capsule_mask((40, 40), [(p, q, whole)], origin)), r
+    assert not np.array_equal(
+        _limbs((40, 40), [(p, q, 1.4)], origin), capsule_mask((40, 40), [(p, q, 1.4)], origin)
+    )
 
 
 def test_fit_labels_to_mask_fills_and_clears():

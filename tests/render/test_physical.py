@@ -26,8 +26,17 @@ from vton.cloth.prep import ClothAsset
 from vton.errors import InvalidInputError
 from vton.person.labels import LIP
 from vton.person.prep import PersonAsset
+from vton.render import physical
 from vton.render.base import RenderOutput, RenderRequest
-from vton.render.physical import PHYSICAL_VERSION, PhysicalRenderer, body_frame
+from vton.render.garment_geometry import garment_geometry
+from vton.render.physical import (
+    PHYSICAL_VERSION,
+    PhysicalRenderer,
+    TorsoMeasure,
+    body_frame,
+    measure_torso,
+    plan_drape,
+)
 from vton.synthetic_garments import GarmentSpec
 
 OLD_SHIRT = (40, 90, 160)  # vton.person.synthetic's default shirt colour
@@ -206,3 +215,39 @@ def test_deterministic(renderer, stripes):
     a = renderer.render_one(RenderRequest("p", stripes, pa))
     b = renderer.render_one(RenderRequest("p", stripes, pa))
     assert np.array_equal(a.tryon, b.tryon)
+
+
+@pytest.mark.parametrize("size", [(256, 192), (1600, 1200)], ids=["garment reduced", "full canvas"])
+def test_drape_measures_the_body_once(renderer, stripes, size, monkeypatch):
+    calls = []
+
+    def counted(body, labels):
+        calls.append(labels.shape)
+        return measure_torso(body, labels)
+
+    monkeypatch.setattr(physical, "measure_torso", counted)
+    pa, _ = person_asset(PersonSpec(*size))
+    drape = renderer.drape(RenderRequest("p", stripes, pa))
+    reduced = drape.garment.shape != stripes.image.shape
+    assert reduced == (size == (256, 192))  # both paths of `drape` are exercised
+    assert calls == [size]
+
+
+def test_plan_follows_the_measured_torso(stripes):
+    spec = PersonSpec(512, 384)
+    pa, _ = person_asset(spec)
+    body = body_frame(pa.keypoints)
+    measure = measure_torso(body, pa.parse)
+    assert measure.levels.shape == measure.half_left.shape == measure.half_right.shape == (6,)
+    assert -0.2 * body.sw <= measure.seam_level <= -0.03 * body.sw
+    # the drawn torso is symmetric about the body's axis: so are its measured widths
+    assert np.allclose(measure.half_left, measure.half_right, rtol=0.1)
+    geom = garment_geometry(stripes.mask)
+    plan = plan_drape(geom, body, measure)
+    wide = TorsoMeasure(measure.seam_level, measure.levels,
+                        measure.half_left * 1.3, measure.half_right * 1.3)  # fmt: skip
+    wider = plan_drape(geom, body, wide)
+    x0, _, x1, _ = plan.roi
+    wx0, _, wx1, _ = wider.roi
+    assert wx0 < x0 and wx1 > x1  # a broader body spreads the garment on both sides
+    assert wider.hem_level == plan.hem_level  # and leaves its length alone

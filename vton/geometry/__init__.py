@@ -1,1 +1,2 @@
-"""Geometry shared by renderers: thin-plate splines."""
+"""Geometry shared by renderers and the person stage: thin-plate splines and their
+sampling maps (`tps`), limb capsules rasterised to masks (`capsules`)."""

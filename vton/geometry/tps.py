@@ -7,7 +7,8 @@ kernel weights are zero and the spline is that affine map.
 
 To warp an image onto a target, fit the spline from target points to source points (the
 backward map), evaluate it on the target pixel grid, and sample the source there
-(`warp_image`): every output pixel gets a value, with no holes.
+(`warp_image`, or `backward_maps` for the maps alone): every output pixel gets a value,
+with no holes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["ThinPlateSpline", "fit_tps", "warp_image"]
+__all__ = ["ThinPlateSpline", "backward_maps", "fit_tps", "warp_image"]
 
 
 def _kernel(r2: np.ndarray) -> np.ndarray:
@@ -82,6 +83,43 @@ def fit_tps(src: np.ndarray, dst: np.ndarray, regularisation: float = 0.0) -> Th
     return ThinPlateSpline(p, sol[:n], sol[n:], centre, spread)
 
 
+def backward_maps(
+    backward: ThinPlateSpline,
+    out_size: tuple[int, int],
+    *,
+    step: int = 4,
+    origin: tuple[int, int] = (0, 0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """`cv2.remap` maps of `backward` over an `out_size` (h, w) box of target pixels whose
+    top-left pixel is `origin` (x, y): (h, w) float32 map_x, map_y, C-contiguous, in the
+    source's pixels.
+
+    The spline is evaluated on a grid every `step` pixels (a spline is smooth: bilinear
+    interpolation between samples is accurate to a small fraction of a pixel) and expanded
+    with `cv2.resize`, whose pixel-centre convention the sample positions follow: sample j
+    sits at pixel (j + 0.5) * step - 0.5, with one sample of margin on each side so that no
+    output pixel is extrapolated. `step=1` evaluates every pixel. A box (`origin` not 0)
+    lets a caller warp only the part of a large target that the source can reach, and
+    reuse one pair of maps for several images (colour, masks).
+    """
+    h, w = out_size
+    if step < 1:
+        raise ValueError(f"step must be >= 1, got {step}")
+    x0, y0 = origin
+    gh, gw = -(-h // step) + 2, -(-w // step) + 2
+    ys = y0 + (np.arange(gh) - 1 + 0.5) * step - 0.5
+    xs = x0 + (np.arange(gw) - 1 + 0.5) * step - 0.5
+    gy, gx = np.meshgrid(ys, xs, indexing="ij")
+    coarse = backward(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gh, gw, 2)
+    coarse = coarse.astype(np.float32)
+    if step > 1:
+        dense = cv2.resize(coarse, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)
+        dense = dense[step : step + h, step : step + w]
+    else:
+        dense = coarse[1 : 1 + h, 1 : 1 + w]
+    return np.ascontiguousarray(dense[..., 0]), np.ascontiguousarray(dense[..., 1])
+
+
 def warp_image(
     image: np.ndarray,
     backward: ThinPlateSpline,
@@ -91,30 +129,10 @@ def warp_image(
     border_value: int | tuple[int, ...] = 0,
     interpolation: int = cv2.INTER_LINEAR,
 ) -> np.ndarray:
-    """Sample `image` at backward(target pixel) for every pixel of an `out_size` (h, w) image.
-
-    The spline is evaluated on a grid every `step` pixels (a spline is smooth: bilinear
-    interpolation between samples is accurate to a small fraction of a pixel) and expanded
-    with `cv2.resize`, whose pixel-centre convention the sample positions follow: sample j
-    sits at pixel (j + 0.5) * step - 0.5, with one sample of margin on each side so that no
-    output pixel is extrapolated. `step=1` evaluates every pixel.
-    """
-    h, w = out_size
-    if step < 1:
-        raise ValueError(f"step must be >= 1, got {step}")
-    gh, gw = -(-h // step) + 2, -(-w // step) + 2
-    ys = (np.arange(gh) - 1 + 0.5) * step - 0.5
-    xs = (np.arange(gw) - 1 + 0.5) * step - 0.5
-    gy, gx = np.meshgrid(ys, xs, indexing="ij")
-    coarse = backward(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gh, gw, 2)
-    coarse = coarse.astype(np.float32)
-    if step > 1:
-        dense = cv2.resize(coarse, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)
-        dense = dense[step : step + h, step : step + w]
-    else:
-        dense = coarse[1 : 1 + h, 1 : 1 + w]
-    map_x = np.ascontiguousarray(dense[..., 0])
-    map_y = np.ascontiguousarray(dense[..., 1])
+    """Sample `image` at backward(target pixel) for every pixel of an `out_size` (h, w) image,
+    through `backward_maps` (`step`: its evaluation grid); outside `image` is
+    `border_value`."""
+    map_x, map_y = backward_maps(backward, out_size, step=step)
     return cv2.remap(
         image, map_x, map_y, interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=border_value
     )

@@ -53,6 +53,7 @@ import numpy as np
 
 from vton.digest import DIGEST_CHARS, file_sha256
 from vton.errors import CheckpointError
+from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP, NECK, labels_to_lip
 from vton.person.mediapipe_graphs import PerThread, mediapipe_solution
 from vton.person.pose import FaceBox, PoseResult
@@ -147,17 +148,11 @@ def _skin(ycrcb: np.ndarray, m: np.ndarray, face: np.ndarray | None) -> np.ndarr
     return skin & m
 
 
-def _capsules(shape: tuple[int, int], segments: Sequence[tuple], origin: np.ndarray) -> np.ndarray:
-    """Boolean map of thick line segments ((p, q, radius), ...), points in full-photo pixels."""
-    canvas = np.zeros(shape, np.uint8)
-    for p, q, r in segments:
-        a = tuple(round(float(v)) for v in p - origin)
-        b = tuple(round(float(v)) for v in q - origin)
-        rad = max(1, round(float(r)))
-        cv2.line(canvas, a, b, 1, thickness=2 * rad, lineType=cv2.LINE_8)
-        cv2.circle(canvas, a, rad, 1, -1)
-        cv2.circle(canvas, b, rad, 1, -1)
-    return canvas.astype(bool)
+def _limbs(shape: tuple[int, int], segments: Sequence[tuple], origin: np.ndarray) -> np.ndarray:
+    """(H, W) bool limb capsules over the crop at `origin`. Radii are rounded to whole
+    pixels first: the rules have always drawn limbs 2 * round(r) px wide, and the label
+    maps they give must not change with the shared rasteriser."""
+    return capsule_mask(shape, [(p, q, max(1, round(float(r)))) for p, q, r in segments], origin)
 
 
 def estimate_labels(
@@ -237,7 +232,7 @@ def estimate_labels(
         if knee is not None and ankle is not None:
             segs.append((knee, ankle, 0.18 * sw))
         if segs and hip_y is not None:
-            leg = _capsules((bh, bw), segs, origin) & skin & (ys >= hip_y)
+            leg = _limbs((bh, bw), segs, origin) & skin & (ys >= hip_y)
             labels_box[leg] = leg_label
         if ankle is not None:
             foot = np.zeros((bh, bw), np.uint8)
@@ -260,7 +255,7 @@ def estimate_labels(
         elif grey:
             segs = []
         if segs:
-            arm = _capsules((bh, bw), segs, origin) & (m if grey else skin)
+            arm = _limbs((bh, bw), segs, origin) & (m if grey else skin)
             labels_box[arm] = arm_label
             arm_any |= arm
 

@@ -40,7 +40,6 @@ mask) too. A pose far from frontal (side view, lying down) is drawn anyway and l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import cv2
@@ -48,7 +47,8 @@ import numpy as np
 
 from vton.digest import digest_parts
 from vton.errors import InvalidInputError
-from vton.geometry.tps import ThinPlateSpline, fit_tps
+from vton.geometry.capsules import capsule_mask
+from vton.geometry.tps import ThinPlateSpline, backward_maps, fit_tps
 from vton.person.keypoints import IDX
 from vton.person.labels import LIP
 from vton.person.parsing import estimate_labels, face_ellipse
@@ -70,10 +70,12 @@ from vton.render.shading import (
 __all__ = [
     "PHYSICAL_VERSION",
     "Body",
+    "TorsoMeasure",
     "SleevePlan",
     "DrapePlan",
     "Drape",
     "body_frame",
+    "measure_torso",
     "plan_drape",
     "PhysicalRenderer",
 ]
@@ -225,21 +227,6 @@ def body_frame(keypoints: np.ndarray, item: str = "person") -> Body:
     )
 
 
-def _capsules(
-    shape: tuple[int, int], segments: Sequence[tuple[np.ndarray, np.ndarray, float]]
-) -> np.ndarray:
-    """(H, W) uint8 {0, 1}: thick lines (p, q, radius) in pixels."""
-    out = np.zeros(shape, np.uint8)
-    for p, q, r in segments:
-        t = max(1, round(2 * r))
-        a = (round(float(p[0])), round(float(p[1])))
-        b = (round(float(q[0])), round(float(q[1])))
-        cv2.line(out, a, b, 1, thickness=t, lineType=cv2.LINE_8)
-        cv2.circle(out, a, max(1, round(r)), 1, -1)
-        cv2.circle(out, b, max(1, round(r)), 1, -1)
-    return out
-
-
 def _arm_segments(body: Body, scale: float, skip_top: float = 0.0):
     """Capsule segments along both arms; `scale` multiplies the arm thickness; the first
     `skip_top` of the upper arm is left out (it overlaps the shoulder)."""
@@ -310,33 +297,30 @@ def _wrap(xi: np.ndarray, c: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class SleevePlan:
     """One sleeve's warp: `backward` maps photo pixels to garment-canvas pixels; `outline`
-    (N, 2) photo pixels bounds where the sleeve may be drawn; `side` -1 / +1."""
+    (N, 2) photo pixels bounds where the sleeve may be drawn; `side` -1 / +1; body_points
+    (3 * K, 2) photo pixels: (outer edge, centre line, inner edge) at each of K stations
+    from the root to the cuff, so body_points[2] is the armpit (contact shadow)."""
 
     side: int
     backward: ThinPlateSpline
     outline: np.ndarray
     body_points: np.ndarray
-    garment_points: np.ndarray
 
 
 @dataclass(frozen=True)
 class DrapePlan:
     """Where a garment goes on a person.
 
-    canvas_scale: garment-canvas pixels per pixel of the cloth asset (the garment is
-    reduced first when it would be drawn much smaller); geometry: measured on that canvas;
-    scale: photo pixels per canvas pixel at the chest centre; torso: backward spline (photo
-    pixels -> canvas pixels) with its control points; sleeves: one `SleevePlan` per sleeve;
-    roi: (x0, y0, x1, y1) photo box holding the garment.
+    geometry: the garment's, measured on the canvas the warps sample (the cloth asset's,
+    or reduced when the garment is drawn much smaller); scale: photo pixels per canvas
+    pixel at the chest centre; torso: backward spline (photo pixels -> canvas pixels);
+    sleeves: one `SleevePlan` per sleeve; roi: (x0, y0, x1, y1) photo box holding the
+    garment; hem_level, seam_level: px along the body axis from the shoulder line.
     """
 
-    body: Body
     geometry: GarmentGeometry
-    canvas_scale: float
     scale: float
     torso: ThinPlateSpline
-    torso_body_points: np.ndarray
-    torso_garment_points: np.ndarray
     sleeves: tuple[SleevePlan, ...]
     roi: tuple[int, int, int, int]
     hem_level: float
@@ -378,26 +362,51 @@ def _seam_level(body: Body, person: np.ndarray) -> float:
     return float(np.clip(top + 0.02 * sw, -0.2 * sw, -0.03 * sw))
 
 
+@dataclass(frozen=True)
+class TorsoMeasure:
+    """The torso as the person's silhouette shows it (`measure_torso`): it depends on the
+    person alone, so it is measured once and shared by every plan for that person (the
+    garment is planned twice when it is reduced).
+
+    seam_level: px along the body axis from the shoulder line (negative: above it) where
+    the shoulder seams go; levels: (6,) px along the axis, from a fifth of the torso down
+    to the hips, where the widths were measured; half_left, half_right: (6,) visible torso
+    half-widths (px) at those levels on the viewer's left and right.
+    """
+
+    seam_level: float
+    levels: np.ndarray
+    half_left: np.ndarray
+    half_right: np.ndarray
+
+
+def measure_torso(body: Body, labels: np.ndarray) -> TorsoMeasure:
+    """Measure the top of the shoulders and the torso's visible widths on `labels`, (H, W)
+    uint8 LIP ids of the photo (arms, arm capsules and head excluded). Pure geometry."""
+    if labels.ndim != 2:
+        raise ValueError(f"expected (H, W) labels, got {labels.shape}")
+    person = (labels > 0) & ~np.isin(labels, _HEAD)
+    inside = person & ~np.isin(labels, _ARMS)
+    inside &= ~capsule_mask(labels.shape, _arm_segments(body, 1.0))
+    # Measured down to the hips only: below them the silhouette is the legs.
+    levels = np.linspace(0.2, 1.0, 6) * body.torso_len
+    wl, wr = _measure_half_widths(body, inside, levels)
+    return TorsoMeasure(_seam_level(body, person), levels, wl, wr)
+
+
 def plan_drape(
     geometry: GarmentGeometry,
     body: Body,
-    labels: np.ndarray,
+    measure: TorsoMeasure,
     *,
     regularisation: float = 1e-3,
-    canvas_scale: float = 1.0,
 ) -> DrapePlan:
-    """Fit the torso and sleeve warps of a garment (`geometry`, on its canvas) onto `body`.
-
-    labels: (H, W) uint8 LIP ids of the photo; the torso's visible widths and the top of
-    the shoulders are measured on them. Pure geometry: no pixels are touched.
+    """Fit the torso and sleeve warps of a garment (`geometry`, on its canvas) onto `body`,
+    whose silhouette `measure` describes. Pure geometry: no pixels are touched.
     """
     g = geometry
     sw = body.sw
-    h, w = labels.shape
-    person = (labels > 0) & ~np.isin(labels, _HEAD)
-    inside = person & ~np.isin(labels, _ARMS)
-    inside &= ~_capsules((h, w), _arm_segments(body, 1.0)).astype(bool)
-    seam_level = _seam_level(body, person)
+    seam_level = measure.seam_level
     # Garment length on the body, from its proportions.
     chest_g = max(g.chest_half_width, 1.0)
     length_g = max(g.hem_y - g.shoulder_y, 1.0)
@@ -407,11 +416,10 @@ def plan_drape(
     hem_level = max(hem_level, 0.5 * body.torso_len)
     s = (hem_level - seam_level) / length_g
 
-    # Measured down to the hips only: below them the silhouette is the legs.
-    levels = np.linspace(0.2, 1.0, 6) * body.torso_len
-    wl, wr = _measure_half_widths(body, inside, levels)
     seam_half = (0.5 + SEAM_OUT) * sw
-    widths = _half_width_fn(seam_level, (seam_half, seam_half), levels, wl, wr)
+    widths = _half_width_fn(
+        seam_level, (seam_half, seam_half), measure.levels, measure.half_left, measure.half_right
+    )
 
     ap_y = (g.armpit_left[1] + g.armpit_right[1]) / 2
     ap_level = seam_level + (ap_y - g.shoulder_y) * s
@@ -467,13 +475,9 @@ def plan_drape(
     all_pts = [body_pts] + [sp.outline for sp in sleeves]
     pts = np.concatenate(all_pts)
     return DrapePlan(
-        body,
         g,
-        canvas_scale,
         s,
         torso,
-        body_pts,
-        garment_pts,
         tuple(sleeves),
         (
             int(np.floor(pts[:, 0].min())),
@@ -560,26 +564,7 @@ def _plan_sleeve(side, sl, body: Body, forward, s: float, regularisation: float)
     bpts_a = np.asarray(bpts, np.float64)
     backward = fit_tps(bpts_a, gpts_a, regularisation)
     outline = np.concatenate([np.asarray(outer_b), np.asarray(inner_b)[::-1]])
-    return SleevePlan(side, backward, outline, bpts_a, gpts_a)
-
-
-def _eval_map(
-    tps: ThinPlateSpline, box: tuple[int, int, int, int], step: int, offset: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Backward map over the photo box (x0, y0, x1, y1): float32 map_x, map_y of the box's
-    size, in canvas pixels minus `offset`; the spline is evaluated every `step` px and
-    interpolated (it is smooth), with the pixel-centre convention of `warp_image`."""
-    x0, y0, x1, y1 = box
-    h, w = y1 - y0, x1 - x0
-    gh, gw = -(-h // step) + 2, -(-w // step) + 2
-    ys = y0 + (np.arange(gh) - 1 + 0.5) * step - 0.5
-    xs = x0 + (np.arange(gw) - 1 + 0.5) * step - 0.5
-    gy, gx = np.meshgrid(ys, xs, indexing="ij")
-    coarse = tps(np.stack([gx.ravel(), gy.ravel()], 1)) - offset
-    coarse = coarse.reshape(gh, gw, 2).astype(np.float32)
-    dense = cv2.resize(coarse, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)
-    dense = dense[step : step + h, step : step + w]
-    return np.ascontiguousarray(dense[..., 0]), np.ascontiguousarray(dense[..., 1])
+    return SleevePlan(side, backward, outline, bpts_a)
 
 
 def _remap(img: np.ndarray, mx: np.ndarray, my: np.ndarray, border) -> np.ndarray:
@@ -626,9 +611,7 @@ def _bare_body(
     poly = np.concatenate([left, right[::-1]])
     out = np.zeros(shape, np.uint8)
     cv2.fillPoly(out, [np.round(poly).astype(np.int32)], 1)
-    segs = [(p - origin, q - origin, r) for p, q, r in _arm_segments(body, 1.15)]
-    out |= _capsules(shape, segs)
-    return out.astype(bool)
+    return out.astype(bool) | capsule_mask(shape, _arm_segments(body, 1.15), origin)
 
 
 class PhysicalRenderer(PairwiseRenderer):
@@ -717,7 +700,8 @@ class PhysicalRenderer(PairwiseRenderer):
         body = body_frame(person.keypoints, f"{item} person")
         labels = self._labels(person, body)
         geom_full = garment_geometry(cloth.mask, f"{item} garment")
-        plan = plan_drape(geom_full, body, labels, regularisation=self.regularisation)
+        measure = measure_torso(body, labels)
+        plan = plan_drape(geom_full, body, measure, regularisation=self.regularisation)
         # Reduce the garment when it is drawn much smaller than its canvas: antialiasing,
         # and less to sample.
         f = min(1.0, 1.5 * plan.scale)
@@ -729,7 +713,7 @@ class PhysicalRenderer(PairwiseRenderer):
         g_img = cv2.resize(cloth.image, size, interpolation=cv2.INTER_AREA)
         g_mask = cv2.resize(cloth.mask, size, interpolation=cv2.INTER_AREA)
         geom = replace(geom_full.scaled(f), width=size[0], height=size[1])
-        plan = plan_drape(geom, body, labels, regularisation=self.regularisation, canvas_scale=f)
+        plan = plan_drape(geom, body, measure, regularisation=self.regularisation)
         return Drape(body, labels, plan, g_img, g_mask)
 
     def _labels(self, person, body: Body) -> np.ndarray:
@@ -770,7 +754,6 @@ class PhysicalRenderer(PairwiseRenderer):
         x1, y1 = min(w, x1 + margin), min(h, y1 + margin)
         if x1 - x0 < 2 or y1 - y0 < 2:
             raise InvalidInputError("pair", "the garment falls outside the photo")
-        box = (x0, y0, x1, y1)
         bh, bw = y1 - y0, x1 - x0
         origin = np.array([x0, y0], np.float64)
         crop = img[y0:y1, x0:x1]
@@ -784,7 +767,7 @@ class PhysicalRenderer(PairwiseRenderer):
         torso_m, left_m, right_m = torso_and_sleeve_masks(hard, geom)
         soft = g_mask  # anti-aliased edges of the (possibly reduced) garment mask
         white = (255, 255, 255)
-        mx, my = _eval_map(plan.torso, box, step, np.zeros(2))
+        mx, my = backward_maps(plan.torso, (bh, bw), step=step, origin=(x0, y0))
         t_rgb = _remap(g_img, mx, my, white)
         t_alpha = _remap(cv2.min(soft, torso_m), mx, my, 0)
         t_alpha = t_alpha.astype(np.float32) * np.float32(1 / 255)
@@ -793,7 +776,7 @@ class PhysicalRenderer(PairwiseRenderer):
             part = left_m if sp.side < 0 else right_m
             # A little of the torso goes with the sleeve, so no gap opens at the seam.
             part = cv2.min(soft, _dilate(part, max(1, round(0.004 * geom.height))))
-            smx, smy = _eval_map(sp.backward, box, step, np.zeros(2))
+            smx, smy = backward_maps(sp.backward, (bh, bw), step=step, origin=(x0, y0))
             s_rgb = _remap(g_img, smx, smy, white)
             s_alpha = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
             lim = np.zeros((bh, bw), np.uint8)
@@ -806,10 +789,7 @@ class PhysicalRenderer(PairwiseRenderer):
         # Occluders: head always in front; arms in front of the torso part.
         head = np.isin(lab, _HEAD)
         arms_front = np.isin(lab, _ARMS)
-        caps = _capsules(
-            (bh, bw),
-            [(p - origin, q - origin, r) for p, q, r in _arm_segments(body, 0.75, skip_top=0.4)],
-        ).astype(bool)
+        caps = capsule_mask((bh, bw), _arm_segments(body, 0.75, skip_top=0.4), origin)
         arms_front |= caps & old
         head_a = feather(head, fsig)
         arms_a = feather(arms_front, fsig)
