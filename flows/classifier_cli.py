@@ -130,14 +130,14 @@ def run(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         log=say,
     )
+    if args.val_fraction is not None:  # else each source's own default (library's)
+        common["val_fraction"] = args.val_fraction
     try:
         if args.catalog:
             if args.val_folder or args.class_map:
                 raise ValueError("--val-folder and --class-map go with --image-folder")
-            opts = storage_options(args)
-            frac = 0.2 if args.val_fraction is None else args.val_fraction
             report = train_classifier(
-                args.catalog, args.out, val_fraction=frac, storage_options=opts, **common
+                args.catalog, args.out, storage_options=storage_options(args), **common
             )
         else:
             report = train_from_folder(
@@ -145,7 +145,6 @@ def run(args: argparse.Namespace) -> int:
                 args.out,
                 val_folder=args.val_folder,
                 mapping=_class_map(args.class_map) or FOLDER_CLASSES,
-                val_fraction=args.val_fraction or 0.0,
                 **common,
             )
     except (ValueError, OSError) as exc:

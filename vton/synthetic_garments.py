@@ -34,12 +34,18 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 __all__ = [
+    "FIXED_SHIFT",
     "PATTERNS",
     "STYLES",
     "GarmentSpec",
     "SyntheticGarment",
+    "bezier",
+    "close_outline",
+    "fixed_point",
+    "quarter_ellipse",
     "render_garment",
     "sample_catalog_specs",
+    "supersampled_coverage",
 ]
 
 STYLES: tuple[str, ...] = ("tee", "tank", "longsleeve")
@@ -56,7 +62,8 @@ _MAX_GARMENT_VALUE = 250.0
 _MIN_EDGE_ALPHA = 0.35
 _MIN_SIZE = 64
 _MAX_SIZE = 8192
-_SHIFT = 4  # cv2 fixed-point fractional bits: coordinates are given in 1/16 px
+#: cv2 fixed-point fractional bits: drawing coordinates are given in 1/16 px.
+FIXED_SHIFT = 4
 _SUPERSAMPLE = 4  # per axis, for the photo's anti-aliased coverage
 _FIT_WIDTH = 0.96  # the garment may use at most this fraction of the image width
 _PRODUCT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -163,7 +170,11 @@ class _Shape:
     chest_y: float  # where prints go
 
 
-def _quarter_ellipse(width: float, depth: float, n: int = 24) -> np.ndarray:
+# The outline helpers below (and the rasterisation ones further down) are shared with
+# `vton.cloth.synthetic_hard`, whose photos must stay bit-identical for a seed.
+
+
+def quarter_ellipse(width: float, depth: float, n: int = 24) -> np.ndarray:
     """Right half of a U-shaped neckline from the centre dip (0, depth) to (width, 0)."""
     t = np.linspace(0.0, math.pi / 2, n)
     return np.stack([width * np.sin(t), depth * np.cos(t)], axis=1)
@@ -177,7 +188,7 @@ def _v_neck(width: float, depth: float, n: int = 12) -> np.ndarray:
     return np.stack([x, y], axis=1)
 
 
-def _bezier(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, n: int = 16) -> np.ndarray:
+def bezier(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, n: int = 16) -> np.ndarray:
     """Quadratic Bezier from p0 to p2 with control point p1 (armholes, sleeve seams)."""
     t = np.linspace(0.0, 1.0, n)[:, None]
     return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
@@ -187,15 +198,19 @@ def _mirror(points: np.ndarray) -> np.ndarray:
     return points * np.array([-1.0, 1.0])
 
 
-def _close_outline(right: np.ndarray) -> np.ndarray:
-    """Mirror a right half (from neck centre dip down to right hem corner) into a polygon.
+def close_outline(right: np.ndarray) -> np.ndarray:
+    """Mirror a right half (x >= 0, from the top of the centre line, e.g. the neck dip,
+    down to the hem) into a closed symmetric (N, 2) polygon.
 
-    Order: neck dip -> right side down to the right hem corner -> left hem corner -> left
-    side back up to the neck dip. In image coordinates (y down) that is clockwise.
+    Order: first point -> right side down to the last point (the right hem corner) ->
+    mirrored back up the left side. In image coordinates (y down) that is clockwise. An end
+    on the centre line (x == 0: a neck dip, a hem's centre) is not duplicated.
     """
     left = _mirror(right[::-1])
-    if abs(right[0, 0]) < 1e-9:  # do not duplicate the centre dip
+    if abs(right[0, 0]) < 1e-9:
         left = left[:-1]
+    if abs(right[-1, 0]) < 1e-9:
+        left = left[1:]
     return np.concatenate([right, left], axis=0)
 
 
@@ -212,12 +227,12 @@ def _intersect(p: np.ndarray, r: np.ndarray, q: np.ndarray, s: np.ndarray) -> np
 def _tank_shape(jitter: np.ndarray) -> _Shape:
     """Sleeveless: scoop neck, narrow straps, deep curved armholes, straight body."""
     neck_w = 0.10 + 0.008 * jitter[0]
-    neck = _quarter_ellipse(neck_w, 0.19 + 0.02 * jitter[1])
+    neck = quarter_ellipse(neck_w, 0.19 + 0.02 * jitter[1])
     strap_outer = np.array([neck_w + 0.068, 0.006])
     armpit = np.array([0.31 + 0.01 * jitter[2], 0.35 + 0.02 * jitter[3]])
     hem = np.array([armpit[0] + 0.012, 1.0])
     control = np.array([strap_outer[0] + 0.01, armpit[1] - 0.05])
-    armhole = _bezier(strap_outer, control, armpit)
+    armhole = bezier(strap_outer, control, armpit)
     right = np.concatenate([neck, armhole, hem[None]], axis=0)
     landmarks = {
         "neck_centre": (0.0, float(neck[0, 1])),
@@ -227,7 +242,7 @@ def _tank_shape(jitter: np.ndarray) -> _Shape:
         "hem": (float(hem[0]), float(hem[1])),
     }
     return _Shape(
-        outline=_close_outline(right),
+        outline=close_outline(right),
         landmarks=landmarks,
         neckline=np.concatenate([_mirror(neck[::-1]), neck[1:]], axis=0),
         hems=[np.array([_mirror(hem[None])[0], hem]), *_both_sides(armhole)],
@@ -249,7 +264,7 @@ def _sleeved_shape(style: str, jitter: np.ndarray, v_neck: bool) -> _Shape:
     if v_neck:
         neck = _v_neck(neck_w, 0.17 + 0.015 * jitter[1])
     else:
-        neck = _quarter_ellipse(neck_w, 0.08 + 0.008 * jitter[1])
+        neck = quarter_ellipse(neck_w, 0.08 + 0.008 * jitter[1])
     shoulder = np.array([0.30 + 0.008 * jitter[2], 0.055])
     body_x = 0.34 + 0.006 * jitter[2]
     hem = np.array([body_x - 0.01, 1.0])
@@ -262,7 +277,7 @@ def _sleeved_shape(style: str, jitter: np.ndarray, v_neck: bool) -> _Shape:
         sleeve_top = shoulder + length * direction
         sleeve_bottom = sleeve_top + opening * inward
         armpit = np.array([body_x, 0.27])
-        seam = _bezier(shoulder, np.array([shoulder[0] + 0.03, 0.17]), armpit, n=12)
+        seam = bezier(shoulder, np.array([shoulder[0] + 0.03, 0.17]), armpit, n=12)
         sleeve_points = [sleeve_top, sleeve_bottom, armpit]
         chest_y = 0.37 if v_neck else 0.33
     else:
@@ -277,7 +292,7 @@ def _sleeved_shape(style: str, jitter: np.ndarray, v_neck: bool) -> _Shape:
         armpit = _intersect(sleeve_bottom, root_inner - sleeve_bottom, hem, side_dir)
         shadow_top = root_inner + 0.3 * (sleeve_bottom - root_inner)
         shadows.append(np.array([shadow_top, armpit]))
-        seam = _bezier(shoulder, np.array([shoulder[0] - 0.005, 0.16]), shadow_top, n=12)
+        seam = bezier(shoulder, np.array([shoulder[0] - 0.005, 0.16]), shadow_top, n=12)
         sleeve_points = [sleeve_top, sleeve_bottom, armpit]
         chest_y = 0.33
     right = np.concatenate([neck, shoulder[None], np.stack(sleeve_points), hem[None]], axis=0)
@@ -291,7 +306,7 @@ def _sleeved_shape(style: str, jitter: np.ndarray, v_neck: bool) -> _Shape:
         "hem": (float(hem[0]), float(hem[1])),
     }
     return _Shape(
-        outline=_close_outline(right),
+        outline=close_outline(right),
         landmarks=landmarks,
         neckline=np.concatenate([_mirror(neck[::-1]), neck[1:]], axis=0),
         hems=[
@@ -350,9 +365,9 @@ def _offset_polyline(points: np.ndarray, distance: float, towards: np.ndarray) -
     return points + distance * normals
 
 
-def _fixed(points: np.ndarray, offset: float = 0.0, factor: float = 1.0) -> np.ndarray:
+def fixed_point(points: np.ndarray, offset: float = 0.0, factor: float = 1.0) -> np.ndarray:
     """Pixel coordinates -> cv2 fixed-point int32 (1/16 px)."""
-    return np.round((points * factor + offset) * (1 << _SHIFT)).astype(np.int32)
+    return np.round((points * factor + offset) * (1 << FIXED_SHIFT)).astype(np.int32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,13 +410,8 @@ def _rasterise(poly_px: np.ndarray, box: _Box) -> tuple[np.ndarray, np.ndarray]:
     local = poly_px - box.origin
     h, w = box.shape
     mask = np.zeros((h, w), dtype=np.uint8)
-    cv2.fillPoly(mask, [_fixed(local)], 255, cv2.LINE_8, _SHIFT)
-
-    ss = _SUPERSAMPLE
-    big = np.zeros((h * ss, w * ss), dtype=np.uint8)
-    # Sub-pixel k of pixel i has its centre at i - 0.5 + (k + 0.5) / ss.
-    cv2.fillPoly(big, [_fixed(local, offset=(ss - 1) / 2.0, factor=ss)], 255, cv2.LINE_8, _SHIFT)
-    coverage = cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
+    cv2.fillPoly(mask, [fixed_point(local)], 255, cv2.LINE_8, FIXED_SHIFT)
+    coverage = supersampled_coverage(local, h, w)
     # Floor the coverage inside the mask and zero it outside, all in uint8 (fast), then scale.
     floor = math.ceil(_MIN_EDGE_ALPHA * 255)
     np.maximum(coverage, floor, out=coverage)
@@ -409,6 +419,18 @@ def _rasterise(poly_px: np.ndarray, box: _Box) -> tuple[np.ndarray, np.ndarray]:
     alpha = coverage.astype(np.float32)
     alpha *= np.float32(1.0 / 255.0)
     return mask, alpha
+
+
+def supersampled_coverage(poly_px: np.ndarray, h: int, w: int) -> np.ndarray:
+    """(h, w) uint8 area coverage (0..255) of the polygon `poly_px`, (N, 2) pixel coordinates
+    with pixel centres at integers, from a raster `_SUPERSAMPLE` times finer per axis: an
+    anti-aliased edge, as a camera sees it."""
+    ss = _SUPERSAMPLE
+    big = np.zeros((h * ss, w * ss), dtype=np.uint8)
+    # Sub-pixel k of pixel i has its centre at i - 0.5 + (k + 0.5) / ss.
+    corners = fixed_point(poly_px, offset=(ss - 1) / 2.0, factor=ss)
+    cv2.fillPoly(big, [corners], 255, cv2.LINE_8, FIXED_SHIFT)
+    return cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def _aa_canvas(box: _Box) -> np.ndarray:
@@ -499,17 +521,17 @@ def _logo(box: _Box, place: _Placement, chest_y: float) -> np.ndarray:
     ring = max(round(0.014 * place.size), 1)
     cv2.circle(
         canvas,
-        tuple(int(v) for v in _fixed(centre)),
-        round(radius * (1 << _SHIFT)),
+        tuple(int(v) for v in fixed_point(centre)),
+        round(radius * (1 << FIXED_SHIFT)),
         255,
         ring,
         cv2.LINE_AA,
-        _SHIFT,
+        FIXED_SHIFT,
     )
     angles = -math.pi / 2 + np.arange(10) * math.pi / 5
     radii = np.where(np.arange(10) % 2 == 0, 0.72 * radius, 0.29 * radius)
     star = centre + np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1)
-    cv2.fillPoly(canvas, [_fixed(star)], 255, cv2.LINE_AA, _SHIFT)
+    cv2.fillPoly(canvas, [fixed_point(star)], 255, cv2.LINE_AA, FIXED_SHIFT)
     return canvas.astype(np.float32) / 255.0
 
 
@@ -588,9 +610,9 @@ def _shading(box: _Box, place: _Placement, shape: _Shape, rng: np.random.Generat
     outer = _offset_polyline(neck, -0.02, chest)
     inner = _offset_polyline(neck, band, chest)
     collar = place.to_px(np.concatenate([outer, inner[::-1]])) - box.origin
-    cv2.fillPoly(trims, [_fixed(collar)], 255, cv2.LINE_AA, _SHIFT)
+    cv2.fillPoly(trims, [fixed_point(collar)], 255, cv2.LINE_AA, FIXED_SHIFT)
     stitch = place.to_px(_offset_polyline(neck, band + 0.008, chest)) - box.origin
-    cv2.polylines(stitches, [_fixed(stitch)], False, 255, thin, cv2.LINE_AA, _SHIFT)
+    cv2.polylines(stitches, [fixed_point(stitch)], False, 255, thin, cv2.LINE_AA, FIXED_SHIFT)
 
     # Hems and bindings: a faint band and a stitch line just inside each finished edge.
     hem_bands = _aa_canvas(box)
@@ -599,17 +621,19 @@ def _shading(box: _Box, place: _Placement, shape: _Shape, rng: np.random.Generat
         hem_outer = _offset_polyline(dense, -0.02, chest)
         hem_inner = _offset_polyline(dense, 0.03, chest)
         poly = place.to_px(np.concatenate([hem_outer, hem_inner[::-1]])) - box.origin
-        cv2.fillPoly(hem_bands, [_fixed(poly)], 255, cv2.LINE_AA, _SHIFT)
+        cv2.fillPoly(hem_bands, [fixed_point(poly)], 255, cv2.LINE_AA, FIXED_SHIFT)
         seam = place.to_px(_offset_polyline(dense, 0.03, chest)) - box.origin
-        cv2.polylines(stitches, [_fixed(seam)], False, 255, thin, cv2.LINE_AA, _SHIFT)
+        cv2.polylines(stitches, [fixed_point(seam)], False, 255, thin, cv2.LINE_AA, FIXED_SHIFT)
 
     # Sleeve seams (shoulder to armpit) and, where a long sleeve lies on the body, its edge.
     for line in shape.seams:
         seam = place.to_px(line) - box.origin
-        cv2.polylines(stitches, [_fixed(seam)], False, 255, thin, cv2.LINE_AA, _SHIFT)
+        cv2.polylines(stitches, [fixed_point(seam)], False, 255, thin, cv2.LINE_AA, FIXED_SHIFT)
     for line in shape.shadows:
         edge = place.to_px(line)
-        cv2.polylines(stitches, [_fixed(edge - box.origin)], False, 255, thin, cv2.LINE_AA, _SHIFT)
+        cv2.polylines(
+            stitches, [fixed_point(edge - box.origin)], False, 255, thin, cv2.LINE_AA, FIXED_SHIFT
+        )
         sigma = 0.008 * size
         towards_centre = np.array([-np.sign(line[0, 0]) * 1.5 * sigma, 0.0])
         _fold(

@@ -15,6 +15,7 @@ import torch
 from flows.classifier_cli import add_parser, run
 from tests.conftest import write_csv
 from vton.catalog import CATEGORIES, SLEEVES
+from vton.cloth import classifier_cnn
 from vton.cloth.classifier_cnn import (
     DEFAULT_WEIGHTS,
     FOLDER_CLASSES,
@@ -198,6 +199,42 @@ def test_catalog_training_uses_the_users_labels(tmp_path):
     assert r.category in CATEGORIES
 
 
+@pytest.mark.parametrize(("epochs", "scored"), [(0, 1), (2, 1), (6, 2)])
+def test_held_out_images_are_scored_once_per_scored_epoch(
+    folder, tmp_path, monkeypatch, epochs, scored
+):
+    """Held-out accuracy is measured every fifth epoch and after the last one (before
+    training when there is none); the report and metadata carry the last measurement
+    rather than a second pass over the same images."""
+    calls: list[tuple[float, float | None]] = []
+    measure = classifier_cnn._accuracy
+
+    def counting(model, meta, data):
+        calls.append(measure(model, meta, data))
+        return calls[-1]
+
+    monkeypatch.setattr(classifier_cnn, "_accuracy", counting)
+    lines: list[str] = []
+    settings = {**TINY, "epochs": epochs}
+    report = train_from_folder(
+        folder, tmp_path / "g.pt", val_folder=folder, seed=1, log=lines.append, **settings
+    )
+    assert len(calls) == scored and report.n_val == 9
+    assert (report.val_category_accuracy, report.val_sleeve_accuracy) == calls[-1]
+    meta = json.loads(Path(report.meta_path).read_text())
+    assert (meta["val_category_accuracy"], meta["val_sleeve_accuracy"]) == calls[-1]
+    assert sum("held-out" in line for line in lines) == min(scored, epochs)
+
+
+def test_a_split_leaving_under_two_to_train_on_trains_on_all(folder, tmp_path):
+    """Both sources split the same way: everything held out means nothing held out."""
+    one = {**TINY, "epochs": 1}
+    report = train_from_folder(folder, tmp_path / "f.pt", val_fraction=1.0, **one)
+    assert (report.n_train, report.n_val, report.val_category_accuracy) == (9, 0, None)
+    report = train_classifier(str(_catalog(tmp_path)), tmp_path / "c.pt", val_fraction=1.0, **one)
+    assert (report.n_train, report.n_val, report.val_category_accuracy) == (6, 0, None)
+
+
 def test_no_usable_rows_is_an_error(tmp_path):
     cat = write_csv(
         tmp_path / "p.csv", [{"product_id": "a", "image": "nope.png", "category": "top"}]
@@ -259,8 +296,24 @@ def test_cli_trains_from_an_image_folder_and_a_catalog(folder, tmp_path, capsys)
     out = tmp_path / "c" / "g.pt"
     assert _cli(["train-classifier", "--catalog", str(cat), "--out", str(out), *tiny]) == 0
     assert "skipped unlabelled: no category label" in capsys.readouterr().out
+    assert json.loads(out.with_suffix(".json").read_text())["val_fraction"] == 0.2
 
     assert _cli(["train-classifier", "--image-folder", str(tmp_path / "none"), *tiny]) == 2
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # one source only
         _cli(["train-classifier", "--catalog", str(cat), "--image-folder", str(folder)])
+
+
+def test_cli_val_fraction_defaults_to_the_sources_own(folder, tmp_path, capsys):
+    """Without --val-fraction an image folder holds nothing out (the library's default);
+    with it, the fraction given is used."""
+    tiny = ["--epochs", "1", "--batch-size", "4", "--width", "4", "--threads", "1"]
+    argv = ["train-classifier", "--image-folder", str(folder), *tiny]
+    assert _cli([*argv, "--out", str(tmp_path / "a.pt")]) == 0
+    meta = json.loads((tmp_path / "a.json").read_text())
+    assert (meta["val_fraction"], meta["n_val"]) == (0.0, 0)
+    assert "no held-out images" in capsys.readouterr().out
+    assert _cli([*argv, "--out", str(tmp_path / "b.pt"), "--val-fraction", "0.5"]) == 0
+    meta = json.loads((tmp_path / "b.json").read_text())
+    assert meta["val_fraction"] == 0.5 and meta["n_val"] > 0
+    assert "held-out category accuracy" in capsys.readouterr().out

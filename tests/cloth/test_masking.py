@@ -19,7 +19,7 @@ from vton.cloth.masking import (
 )
 from vton.cloth.synthetic_hard import render_hard
 from vton.errors import InvalidInputError
-from vton.synthetic_garments import render_garment
+from vton.synthetic_garments import close_outline, render_garment
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -167,6 +167,33 @@ def test_wrong_flat_lay_masks_are_flagged_low_confidence():
     assert right >= 16
 
 
+def test_flat_lay_second_opinion_reuses_the_prepared_image(monkeypatch):
+    """The stability check (GrabCut again under a tighter centre prior) runs on the small
+    image and colour cues the first opinion prepared: one preparation per photo."""
+    masker = ClassicalMasker()
+    prepared, cuts = [], []
+    prepare, cut = masker._flatlay_image, masker._flatlay
+
+    def spy_prepare(rgb):
+        prepared.append(prepare(rgb))
+        return prepared[-1]
+
+    def spy_cut(flat, **kwargs):
+        cuts.append((flat, kwargs))
+        return cut(flat, **kwargs)
+
+    monkeypatch.setattr(masker, "_flatlay_image", spy_prepare)
+    monkeypatch.setattr(masker, "_flatlay", spy_cut)
+    s = render_hard(7000, long_side=400, scene="flatlay")
+    r = masker.segment(s.image, None, "g")
+    # Trusted enough for a second opinion, which was taken with the tighter prior.
+    assert "flat-lay" in r.notes and r.confidence >= LOW_CONFIDENCE
+    assert len(prepared) == 1 and len(cuts) == 2
+    assert cuts[0][0] is prepared[0] and cuts[1][0] is prepared[0]
+    assert cuts[1][1]["spread"] < 0.28
+    assert max(prepared[0].img.shape[:2]) == masker.flat_side
+
+
 def test_studio_photo_takes_the_studio_path():
     s = render_hard(14, long_side=480)
     r = ClassicalMasker().segment(s.image, None, "g")
@@ -178,6 +205,18 @@ def test_flat_lay_scene_keeps_studio_seeds_unchanged():
     assert np.array_equal(a.image, b.image) and a.traits["scene"] == "studio"
     with pytest.raises(ValueError, match="scene"):
         render_hard(3, scene="beach")
+
+
+def test_outlines_close_without_repeating_centre_line_points():
+    # synthetic_hard's bottoms start and end on the centre line (waist centre, crotch);
+    # synthetic_garments' tops only start there (neck dip). Neither end is doubled.
+    right = np.array([[0.0, 0.0], [0.3, 0.0], [0.25, 1.0], [0.05, 1.0], [0.0, 0.4]])
+    poly = close_outline(right)
+    assert len(poly) == 2 * len(right) - 2
+    assert len({tuple(p) for p in poly}) == len(poly)
+    np.testing.assert_array_equal(poly[len(right) :], right[-2:0:-1] * [-1.0, 1.0])
+    top = close_outline(right[:-1])  # ends at a hem corner off the centre line
+    assert len(top) == 2 * len(right[:-1]) - 1
 
 
 def test_masker_ids_are_stable_and_name_the_backend():

@@ -411,12 +411,26 @@ def _is_val(key: str, val_fraction: float, seed: int) -> bool:
     return d < val_fraction * 0xFFFFFFFF
 
 
+def _split(
+    data: _Examples, keys: Sequence[str], val_fraction: float, seed: int
+) -> tuple[_Examples, _Examples]:
+    """(train, held out): `data` split by `_is_val` on each item's key. A split that would
+    leave fewer than 2 to train on (a tiny collection) trains on all rather than none."""
+    is_val = torch.tensor([_is_val(k, val_fraction, seed) for k in keys])
+    if (~is_val).sum() < 2:
+        is_val[:] = False
+    return data.subset(~is_val), data.subset(is_val)
+
+
 def _fit(
+    source: str,
     train: _Examples,
     val: _Examples | None,
     meta: dict,
     out_path: str | os.PathLike,
     *,
+    skipped: dict[str, str],
+    started: float,
     epochs: int,
     batch_size: int,
     lr: float,
@@ -424,8 +438,12 @@ def _fit(
     seed: int,
     num_threads: int | None,
     say: Callable[[str], None],
-) -> tuple[Path, Path, float | None, float | None]:
-    """Train a `GarmentNet` on `train`, report on `val`, write weights and metadata."""
+) -> TrainingReport:
+    """The one training path of both entry points (`source` names the caller in the log):
+    train a `GarmentNet` on `train`, score it on `val`, write weights and metadata, and
+    report. `skipped` and `started` (a `time.perf_counter()` reading) go into the report."""
+    n_val = len(val) if val is not None else 0
+    say(f"{source}: {len(train)} train, {n_val} held out, {len(skipped)} skipped")
     if len(train) < 2:
         raise ValueError(f"need at least 2 training images, got {len(train)}")
     threads = torch.get_num_threads()
@@ -448,6 +466,8 @@ def _fit(
         cw = cw * (counts > 0).sum() / cw.sum()
         has_sleeve = bool((train.sleeve != _NO_LABEL).any())
         has_fine = n_fine > 0 and bool((train.fine != _NO_LABEL).any())
+        # Held-out (category, sleeve) accuracy, scored every fifth epoch and after the last.
+        scores: tuple[float, float | None] | None = None
         for epoch in range(epochs):
             model.train()
             t0 = time.perf_counter()
@@ -475,17 +495,17 @@ def _fit(
                 sched.step()
                 total += float(loss.detach()) * len(idx)
             msg = f"epoch {epoch + 1}/{epochs} loss {total / len(train):.3f}"
-            if val is not None and len(val) and (epoch == epochs - 1 or epoch % 5 == 4):
-                vc, vs = _accuracy(model, meta, val)
-                msg += f" held-out category {vc:.3f} sleeve {vs}"
+            if n_val and (epoch == epochs - 1 or epoch % 5 == 4):
+                scores = _accuracy(model, meta, val)
+                msg += f" held-out category {scores[0]:.3f} sleeve {scores[1]}"
             say(f"{msg} ({time.perf_counter() - t0:.0f} s)")
         model.eval()
-        val_cat, val_sleeve = (
-            _accuracy(model, meta, val) if val is not None and len(val) else (None, None)
-        )
+        if n_val and epochs < 1:  # no epoch ran, so none was scored
+            scores = _accuracy(model, meta, val)
     finally:
         torch.set_num_threads(threads)
 
+    val_cat, val_sleeve = scores or (None, None)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Serialised in memory: a file's archive records carry its name, and the temporary
@@ -509,7 +529,7 @@ def _fit(
         "sleeves": list(SLEEVES),
         "weights_sha256": file_sha256(out),
         "n_train": len(train),
-        "n_val": len(val) if val is not None else 0,
+        "n_val": n_val,
         "train_category_counts": {
             c: int(n) for c, n in zip(CATEGORIES, counts.tolist(), strict=True)
         },
@@ -525,7 +545,10 @@ def _fit(
     tmp_meta = meta_file.with_name(f".tmp-{meta_file.name}")
     tmp_meta.write_text(json.dumps(meta, indent=1) + "\n")
     os.replace(tmp_meta, meta_file)
-    return out, meta_file, val_cat, val_sleeve
+    return TrainingReport(
+        str(out), str(meta_file), len(train), n_val, skipped, val_cat, val_sleeve,
+        time.perf_counter() - started,
+    )  # fmt: skip
 
 
 def _load_photo(url: str, item: str, max_pixels: int, storage_options) -> np.ndarray:
@@ -582,7 +605,7 @@ def train_classifier(
         skipped = {f"row {r.row}": r.reason for r in rejected}
     else:
         rows, skipped = list(catalog), {}
-    photos, cats, sleeves, val = [], [], [], []
+    photos, cats, sleeves, keys = [], [], [], []
     for p in rows:
         if p.category is None:
             skipped[p.product_id] = "no category label"
@@ -596,26 +619,19 @@ def train_classifier(
             continue
         cats.append(CATEGORIES.index(p.category))
         sleeves.append(SLEEVES.index(p.sleeve) if p.sleeve in SLEEVES else _NO_LABEL)
-        val.append(_is_val(p.product_id, val_fraction, seed))
+        keys.append(p.product_id)
     if not photos:
         raise ValueError(f"no usable labelled garment in the catalog ({len(skipped)} skipped)")
     data = _examples(photos, cats, sleeves, [_NO_LABEL] * len(photos))
-    is_val = torch.tensor(val)
-    if is_val.all() or (~is_val).sum() < 2:  # tiny catalog: train on all rather than none
-        is_val[:] = False
-    train, held = data.subset(~is_val), data.subset(is_val)
-    say(f"train_classifier: {len(train)} train, {len(held)} held out, {len(skipped)} skipped")
+    train, held = _split(data, keys, val_fraction, seed)
     meta = {
         "training_data": catalog if isinstance(catalog, str) else None,
         "val_fraction": val_fraction,
     }
-    weights, meta_file, vc, vs = _fit(
-        train, held, meta, out_path, epochs=epochs, batch_size=batch_size, lr=lr,
-        width=width, seed=seed, num_threads=num_threads, say=say,
-    )  # fmt: skip
-    return TrainingReport(
-        str(weights), str(meta_file), len(train), len(held), skipped, vc, vs,
-        time.perf_counter() - t0,
+    return _fit(
+        "train_classifier", train, held, meta, out_path, skipped=skipped, started=t0,
+        epochs=epochs, batch_size=batch_size, lr=lr, width=width, seed=seed,
+        num_threads=num_threads, say=say,
     )  # fmt: skip
 
 
@@ -710,12 +726,7 @@ def train_from_folder(
         held, _ = _folder_examples(val_items, fine, mapping, max_pixels, skipped)
         train = data
     else:
-        is_val = torch.tensor([_is_val(k, val_fraction, seed) for k in keys])
-        if (~is_val).sum() < 2:
-            is_val[:] = False
-        train, held = data.subset(~is_val), data.subset(is_val)
-    n_held = len(held) if held is not None else 0
-    say(f"train_from_folder: {len(train)} train, {n_held} held out, {len(skipped)} skipped")
+        train, held = _split(data, keys, val_fraction, seed)
     meta = {
         "training_data": str(folder),
         "validation_data": str(val_folder) if val_folder is not None else None,
@@ -723,11 +734,8 @@ def train_from_folder(
         "fine_classes": fine,
         "fine_mapping": {c: list(mapping[c]) for c in fine},
     }
-    weights, meta_file, vc, vs = _fit(
-        train, held, meta, out_path, epochs=epochs, batch_size=batch_size, lr=lr,
-        width=width, seed=seed, num_threads=num_threads, say=say,
-    )  # fmt: skip
-    return TrainingReport(
-        str(weights), str(meta_file), len(train), n_held, skipped, vc, vs,
-        time.perf_counter() - t0,
+    return _fit(
+        "train_from_folder", train, held, meta, out_path, skipped=skipped, started=t0,
+        epochs=epochs, batch_size=batch_size, lr=lr, width=width, seed=seed,
+        num_threads=num_threads, say=say,
     )  # fmt: skip

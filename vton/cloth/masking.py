@@ -285,6 +285,23 @@ def _fit_background(lab: np.ndarray, band: int) -> tuple[list[np.ndarray], float
     return bg, noise, float(keep.mean())
 
 
+@dataclass(frozen=True, eq=False)
+class _FlatLayImage:
+    """A photo prepared for flat-lay GrabCut, all at `ClassicalMasker.flat_side`.
+
+    Prepared once per photo: the first opinion (`ClassicalMasker._flatlay`) and the second
+    (`ClassicalMasker._flat_stability`) differ only in the centre prior and iterations.
+    """
+
+    img: np.ndarray  # (h, w, 3) uint8 RGB, resized and blurred
+    lab: np.ndarray  # (h, w, 3) uint8 Lab of `img`
+    bins: np.ndarray  # (h, w) int32 colour-histogram bin of each pixel (`_colour_bins`)
+    border: np.ndarray  # (h, w) bool, the frame band taken as backdrop
+    backdrop: np.ndarray  # (h, w) float32 frequency of each pixel's colour in `border`
+    yy: np.ndarray  # (h, w) float32 row of each pixel
+    xx: np.ndarray  # (h, w) float32 column of each pixel
+
+
 class ClassicalMasker:
     """Classical masker for product photos; needs no weights.
 
@@ -396,7 +413,7 @@ class ClassicalMasker:
         The small mask is brought to the work size by a guided filter (the boundary snaps
         to the photo's own edges), then to full size bilinearly.
         """
-        m, _, cues = self._flatlay(small)
+        m, cues = self._flatlay(self._flatlay_image(small))
         notes: tuple[str, ...] = ("flat-lay",)
         too_small = np.count_nonzero(m) < MIN_AREA_FRACTION * m.size
         if too_small:  # GrabCut kept nothing: the colour prior's guess, not to be trusted
@@ -654,13 +671,20 @@ class ClassicalMasker:
     # Flat lays: garments on beds, floors, rugs and hangers
     # ---------------------------------------------------------------------------------------
 
+    def _flatlay_image(self, rgb: np.ndarray) -> _FlatLayImage:
+        """The `flat_side` copy of an (H, W, 3) uint8 RGB photo and its colour cues."""
+        img = cv2.GaussianBlur(_resize_long(rgb, self.flat_side), (3, 3), 0)
+        h, w = img.shape[:2]
+        lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
+        bins = _colour_bins(lab)
+        border = _border(h, w, max(2, round(0.04 * min(h, w))))
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        backdrop = _colour_hist(bins[border])[bins]
+        return _FlatLayImage(img, lab, bins, border, backdrop, yy, xx)
+
     def _flatlay(
-        self,
-        rgb: np.ndarray,
-        spread: float = 0.28,
-        side: int | None = None,
-        iters: int | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, dict]:
+        self, flat: _FlatLayImage, spread: float = 0.28, iters: int | None = None
+    ) -> tuple[np.ndarray, dict]:
         """GrabCut seeded from the border and a centre prior, for textured backdrops.
 
         The backdrop's colours are learnt from the image border (bedding stripes, wood,
@@ -668,19 +692,15 @@ class ClassicalMasker:
         their ratio labels each pixel probably-garment or probably-backdrop, the border's
         backdrop-coloured pixels are certainly backdrop and the centre's garment-coloured
         ones certainly garment, and GrabCut's colour models and smoothness settle the rest.
-        Returns the (h, w) uint8 {0, 255} mask at `flat_side`, that small image, and the
-        cues `_flat_confidence` reads.
+        `spread` is the centre prior's width (a fraction of the image's). Returns the
+        (h, w) uint8 {0, 255} mask on `flat`'s image and the cues `_flat_features` reads.
         """
-        img = cv2.GaussianBlur(_resize_long(rgb, side or self.flat_side), (3, 3), 0)
+        img, bins, border, yy, xx = flat.img, flat.bins, flat.border, flat.yy, flat.xx
         h, w = img.shape[:2]
-        lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
-        bins = _colour_bins(lab)
-        border = _border(h, w, max(2, round(0.04 * min(h, w))))
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         prior = np.exp(
             -0.5 * (((xx - w / 2) / (spread * w)) ** 2 + ((yy - h / 2) / (spread * h)) ** 2)
         )
-        pb = _colour_hist(bins[border])[bins]
+        pb = flat.backdrop
         pf = _colour_hist(bins, prior)[bins]
         post = pf / (pf + pb + 1e-9)
         gc = np.where(post >= 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
@@ -699,22 +719,21 @@ class ClassicalMasker:
         m = np.where(gc & 1, 255, 0).astype(np.uint8)
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         m = largest_component(fill_holes(cv2.morphologyEx(m, cv2.MORPH_OPEN, k)))
-        cues = {"lab": lab, "bins": bins, "post": post, "raw": np.where(gc & 1, 255, 0), "rgb": rgb}
-        return m, img, cues
+        return m, {"flat": flat, "post": post, "raw": np.where(gc & 1, 255, 0)}
 
     def _flat_features(self, m: np.ndarray, cues: dict) -> dict:
         """Cues of a bad flat-lay mask, measured on the `flat_side` image."""
         h, w = m.shape
         inside = m > 0
         area = max(float(np.count_nonzero(inside)), 1.0)
-        bins = cues["bins"]
+        lab, bins = cues["flat"].lab, cues["flat"].bins
         hf = _colour_hist(bins[inside]) if inside.any() else np.zeros(4096, np.float32)
         hb = _colour_hist(bins[~inside]) if (~inside).any() else np.zeros(4096, np.float32)
         overlap = float(np.sum(np.sqrt(hf * hb)))  # Bhattacharyya coefficient
-        L = cues["lab"][..., 0].astype(np.float32)
+        L = lab[..., 0].astype(np.float32)
         grad = cv2.magnitude(cv2.Sobel(L, cv2.CV_32F, 1, 0), cv2.Sobel(L, cv2.CV_32F, 0, 1))
         for ch in (1, 2):
-            c = cues["lab"][..., ch].astype(np.float32) * 2.0
+            c = lab[..., ch].astype(np.float32) * 2.0
             grad = np.maximum(
                 grad, cv2.magnitude(cv2.Sobel(c, cv2.CV_32F, 1, 0), cv2.Sobel(c, cv2.CV_32F, 0, 1))
             )
@@ -744,8 +763,9 @@ class ClassicalMasker:
         "the object" depends on the prior, and two answers that disagree mean neither is to
         be trusted.
         """
-        # Cheaper than the first opinion: a smaller image, fewer iterations.
-        m2, _, _ = self._flatlay(cues["rgb"], spread=0.16, side=self.flat_side, iters=3)
+        # Cheaper than the first opinion: fewer iterations, on the image and colour cues
+        # the first opinion already prepared.
+        m2, _ = self._flatlay(cues["flat"], spread=0.16, iters=3)
         m2 = cv2.resize(m2, (m.shape[1], m.shape[0]), interpolation=cv2.INTER_LINEAR)
         a, b = m2 >= 128, m > 0
         return float(np.count_nonzero(a & b)) / max(float(np.count_nonzero(a | b)), 1.0)

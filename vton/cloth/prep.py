@@ -86,9 +86,11 @@ def prepare_cloth(
 ) -> PreparedItem:
     """Prepare `product` into the store; never raises for a bad input, returns its status.
 
-    `classifier` predicts category and sleeve where the catalog has none (default: the
-    silhouette rules). The returned item carries the catalog's category and sleeve where
-    given, else the prediction, and notes for an uncertain mask or category.
+    `classifier` predicts category and sleeve where the catalog has none (default:
+    ``make_classifier(None)``, the CNN shipped with the package, or the silhouette rules
+    when a source tree lacks its weights). The returned item carries the catalog's
+    category and sleeve where given, else the prediction, and notes for an uncertain mask
+    or category.
     """
     item = f"product {product.product_id}"
     classifier = classifier or make_classifier(None)  # cached per process

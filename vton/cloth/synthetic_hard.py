@@ -31,6 +31,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from vton.synthetic_garments import (
+    FIXED_SHIFT,
+    bezier,
+    close_outline,
+    fixed_point,
+    quarter_ellipse,
+    supersampled_coverage,
+)
+
 __all__ = ["KINDS", "HardSample", "render_hard", "hard_samples"]
 
 #: Garment kinds drawn, with their (category, sleeve) labels and sampling weights.
@@ -48,9 +57,6 @@ KINDS: dict[str, tuple[str, str | None, float]] = {
     "shoe": ("other", None, 0.04),
     "bag": ("other", None, 0.04),
 }
-
-_SS = 4  # supersampling per axis for the coverage raster
-_SHIFT = 4  # cv2 fixed-point bits
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,19 +79,9 @@ class HardSample:
 
 # --------------------------------------------------------------------------------------------
 # Silhouettes, in garment units: y down from the top (0) to the hem (1), x from the centre line.
-# Each builder returns the right half from the centre top to the centre bottom (or the whole
-# outline for asymmetric shapes) and a few named points used for decoration.
+# Each builder returns the right half from the centre top to the centre bottom, closed by
+# `close_outline` (or the whole outline for asymmetric shapes), and a few decoration hints.
 # --------------------------------------------------------------------------------------------
-
-
-def _mirror_close(right: np.ndarray) -> np.ndarray:
-    """Right half (x >= 0) from the centre top to the hem corner -> closed symmetric outline."""
-    left = right[::-1] * np.array([-1.0, 1.0])
-    if abs(right[0, 0]) < 1e-9:
-        left = left[:-1]
-    if abs(right[-1, 0]) < 1e-9:
-        left = left[1:]
-    return np.concatenate([right, left])
 
 
 def _arc(c: np.ndarray, r: tuple[float, float], a0: float, a1: float, n: int = 12) -> np.ndarray:
@@ -95,10 +91,10 @@ def _arc(c: np.ndarray, r: tuple[float, float], a0: float, a1: float, n: int = 1
 
 def _neck(rng: np.random.Generator, width: float, depth: float) -> np.ndarray:
     """Right half of a neckline from the centre dip to the neck side at y = 0."""
-    t = np.linspace(0, math.pi / 2, 10)
     if rng.random() < 0.3:  # V neck
+        t = np.linspace(0, math.pi / 2, 10)
         return np.stack([width * t / t[-1], depth * (1 - t / t[-1])], axis=1)
-    return np.stack([width * np.sin(t), depth * np.cos(t)], axis=1)
+    return quarter_ellipse(width, depth, n=10)
 
 
 def _top_half(rng: np.random.Generator, sleeve: str, body: float, neck_w: float) -> np.ndarray:
@@ -109,9 +105,7 @@ def _top_half(rng: np.random.Generator, sleeve: str, body: float, neck_w: float)
         armpit = np.array([body, rng.uniform(0.28, 0.36)])
         strap = np.array([neck_w + rng.uniform(0.05, 0.09), 0.0])
         ctrl = np.array([strap[0] + 0.02, armpit[1] - 0.06])
-        t = np.linspace(0, 1, 10)[:, None]
-        hole = (1 - t) ** 2 * strap + 2 * (1 - t) * t * ctrl + t**2 * armpit
-        return np.concatenate([neck, hole])
+        return np.concatenate([neck, bezier(strap, ctrl, armpit, n=10)])
     if sleeve == "short":
         ang = math.radians(rng.uniform(22, 50))
         length, opening = rng.uniform(0.17, 0.28), rng.uniform(0.13, 0.19)
@@ -149,7 +143,7 @@ def _shape(kind: str, rng: np.random.Generator, sleeve: str | None) -> tuple[np.
         hem = np.array([body + rng.uniform(-0.03, 0.03), 1.0])
         right = np.concatenate([upper, hem[None], [[0.0, 1.0]]])
         info.update(zip=kind == "jacket", placket=kind == "shirt")
-        return _mirror_close(right), info
+        return close_outline(right), info
     if kind == "dress":
         body = rng.uniform(0.17, 0.22)
         upper = _top_half(rng, sleeve or "sleeveless", body, rng.uniform(0.06, 0.08))
@@ -160,7 +154,7 @@ def _shape(kind: str, rng: np.random.Generator, sleeve: str | None) -> tuple[np.
         skirt = waist + t * (hem - waist) + np.array([0.03, 0.0]) * np.sin(math.pi * t)
         right = np.concatenate([upper, waist[None], skirt, [[0.0, 1.0]]])
         info.update(chest=0.2, waist=waist_y)
-        return _mirror_close(right), info
+        return close_outline(right), info
     if kind in ("pants", "shorts"):
         if kind == "pants":
             waist, crotch = rng.uniform(0.17, 0.22), rng.uniform(0.26, 0.34)
@@ -172,14 +166,14 @@ def _shape(kind: str, rng: np.random.Generator, sleeve: str | None) -> tuple[np.
         right = np.array(
             [[0.0, 0.0], [waist, 0.0], hip, [hem_out, 1.0], [hem_in, 1.0], [0.0, crotch]]
         )
-        return _mirror_close(right), info
+        return close_outline(right), info
     if kind == "skirt":
         waist, hem = rng.uniform(0.22, 0.32), rng.uniform(0.4, 0.62)
         t = np.linspace(0, 1, 8)[:, None]
         side = np.array([waist, 0.0]) + t * np.array([hem - waist, 1.0])
         side[:, 0] += 0.04 * np.sin(math.pi * t[:, 0])
         right = np.concatenate([[[0.0, 0.0]], side, [[0.0, 1.0 + rng.uniform(0, 0.04)]]])
-        return _mirror_close(right), info
+        return close_outline(right), info
     if kind == "cap":
         w = rng.uniform(0.55, 0.7)
         dome = _arc(np.array([0.0, 0.8]), (w, 0.8), math.pi, 2 * math.pi, 24)
@@ -198,7 +192,7 @@ def _shape(kind: str, rng: np.random.Generator, sleeve: str | None) -> tuple[np.
         [[[0.0, 0.0]], _arc(np.array([half - rad, rad]), (rad, rad), -math.pi / 2, 0, 6),
          _arc(np.array([half - rad, 1 - rad]), (rad, rad), 0, math.pi / 2, 6), [[0.0, 1.0]]]
     )  # fmt: skip
-    return _mirror_close(right), info
+    return close_outline(right), info
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,22 +200,20 @@ def _shape(kind: str, rng: np.random.Generator, sleeve: str | None) -> tuple[np.
 # --------------------------------------------------------------------------------------------
 
 
-def _fixed(p: np.ndarray) -> np.ndarray:
-    return np.round(p * (1 << _SHIFT)).astype(np.int32)
-
-
-def _coverage(poly: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Area coverage in [0, 1] of `poly` (pixels, pixel centres at integers), (h, w) float32."""
-    big = np.zeros((h * _SS, w * _SS), np.uint8)
-    cv2.fillPoly(big, [_fixed(poly * _SS + (_SS - 1) / 2.0)], 255, cv2.LINE_8, _SHIFT)
-    return cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-
-
 def _smooth_noise(rng: np.random.Generator, h: int, w: int, cell: float) -> np.ndarray:
     """Low-frequency noise in about [-1, 1] with features of `cell` pixels."""
     gh, gw = max(2, int(h / cell) + 2), max(2, int(w / cell) + 2)
     grid = rng.standard_normal((gh, gw)).astype(np.float32)
     return cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC) * 0.7
+
+
+def _hsv_colour(
+    rng: np.random.Generator, saturation: tuple[int, int], value: tuple[int, int]
+) -> np.ndarray:
+    """A random hue with saturation and value drawn from [low, high) (OpenCV's 0..255
+    scales), as a (3,) uint8 RGB colour."""
+    hsv = np.uint8([[[rng.integers(0, 180), rng.integers(*saturation), rng.integers(*value)]]])
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0]
 
 
 def _colour(rng: np.random.Generator, bg: np.ndarray) -> tuple[np.ndarray, str]:
@@ -237,8 +229,7 @@ def _colour(rng: np.random.Generator, bg: np.ndarray) -> tuple[np.ndarray, str]:
         return rng.uniform(10, 60, 3), "dark"
     if r < 0.47:  # close to the backdrop: beige on beige, grey on grey
         return np.clip(bg - rng.uniform(14, 30) + rng.uniform(-6, 6, 3), 0, 255), "like-bg"
-    hsv = np.uint8([[[rng.integers(0, 180), rng.integers(60, 240), rng.integers(70, 235)]]])
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float64), "colour"
+    return _hsv_colour(rng, (60, 240), (70, 235)).astype(np.float64), "colour"
 
 
 def _pattern(
@@ -288,8 +279,7 @@ def _background(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, s
     elif r < 0.8:
         base, kind = np.full(3, rng.uniform(165, 228)) + rng.uniform(-3, 3, 3), "grey"
     elif r < 0.9:
-        hsv = np.uint8([[[rng.integers(0, 180), rng.integers(25, 90), rng.integers(170, 240)]]])
-        base, kind = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float64), "pastel"
+        base, kind = _hsv_colour(rng, (25, 90), (170, 240)).astype(np.float64), "pastel"
     else:
         base, kind = np.full(3, rng.uniform(25, 80)) + rng.uniform(-4, 4, 3), "dark"
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -322,8 +312,7 @@ def _flatlay_background(rng: np.random.Generator, h: int, w: int) -> tuple[np.nd
     side = float(min(h, w))
 
     def colour() -> np.ndarray:
-        hsv = np.uint8([[[rng.integers(0, 180), rng.integers(10, 160), rng.integers(60, 235)]]])
-        return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
+        return _hsv_colour(rng, (10, 160), (60, 235)).astype(np.float32)
 
     base = colour()
     bg = np.empty((h, w, 3), np.float32)
@@ -444,7 +433,8 @@ def render_hard(
     x0, y0 = (np.floor(poly.min(0)) - 2).astype(int).clip(0, [W, H])
     x1, y1 = (np.ceil(poly.max(0)) + 3).astype(int).clip(0, [W, H])
     bh, bw = y1 - y0, x1 - x0
-    cov = _coverage(poly - [x0, y0], bh, bw)
+    # Area coverage in [0, 1], (bh, bw) float32.
+    cov = supersampled_coverage(poly - [x0, y0], bh, bw).astype(np.float32) / 255.0
     mask = np.zeros((H, W), np.uint8)
     mask[y0:y1, x0:x1] = np.where(cov >= 0.5, 255, 0).astype(np.uint8)
 
@@ -486,8 +476,8 @@ def render_hard(
         line = np.concatenate([hook, curl[1:]])
         tone = rng.uniform(40, 140)
         cv2.polylines(
-            bg, [_fixed(line)], False, (tone, tone, tone), max(2, int(size * 0.008)),
-            cv2.LINE_AA, _SHIFT,
+            bg, [fixed_point(line)], False, (tone, tone, tone), max(2, int(size * 0.008)),
+            cv2.LINE_AA, FIXED_SHIFT,
         )  # fmt: skip
         traits["hanger"] = True
 
