@@ -11,8 +11,9 @@ Measured in one run on the same store, assets and random-weight CP-VTON+ checkpo
   batches, `inference_mode`; the next batch is decoded and the previous one encoded and
   stored while the current one computes).
 
-Prints pairs/s of both (best of `--rounds`, measured alternately) and the ratio (issue 5's target: >= 3x on CPU; >= 2,000 pairs/s on
-one H100). Persons are prepared once with MediaPipe's bundled models (not timed).
+Prints pairs/s of both (best of `--rounds`, measured alternately) and the ratio (issue
+5's target: >= 3x on CPU; >= 2,000 pairs/s on one H100). Persons are prepared once with
+MediaPipe's bundled models (not timed).
 """
 
 from __future__ import annotations

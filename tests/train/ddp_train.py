@@ -5,6 +5,12 @@ Trains each given stage (CP-VTON+, float32, CPU, gloo) into ``<output>/<stage>``
 to ``<results>/<stage>_rank<r>.json`` (its losses, which store writes it made) and
 ``<results>/<stage>_rank<r>.pt`` (its model's final state dict, which the store only has
 for rank 0). The trainer's writers and model factory are wrapped to see that.
+
+With ``--nan-step S --nan-rank R`` rank R's loss is NaN from step S on (as a diverging
+run's would be); each rank then records the FloatingPointError it raised (under "error")
+instead of its losses, so that the test sees every rank stop, not torchrun's teardown.
+With ``--read-at-log-steps`` losses are read as on a GPU (at the log and checkpoint steps
+only), not every step as on the CPU (`vton.train.trainer.READ_EVERY_STEP_ON`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ def main() -> None:
     p.add_argument("--results", required=True)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--stages", nargs="+", default=["tom"])
+    p.add_argument("--log-every", type=int, default=1)
+    p.add_argument("--nan-step", type=int, default=None)
+    p.add_argument("--nan-rank", type=int, default=0)
+    p.add_argument("--read-at-log-steps", action="store_true")
     args = p.parse_args()
     rank = int(os.environ["RANK"])
     torch.set_num_threads(1)  # two ranks on a shared machine
@@ -53,6 +63,11 @@ def main() -> None:
     for name in ("save_state", "save_final_weights"):
         setattr(trainer, name, recording(name))
 
+    if args.read_at_log_steps:
+        trainer.READ_EVERY_STEP_ON = ()
+    if args.nan_step is not None and rank == args.nan_rank:
+        poison_losses(args.nan_step)  # calls are counted over the process: give one stage
+
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     for stage in args.stages:
@@ -67,10 +82,18 @@ def main() -> None:
             keep_steps=args.steps,
             decay_steps=0,
             save_every=args.steps,
-            log_every=1,
+            log_every=args.log_every,
             device="cpu",
             workers=0,
         )
+        if args.nan_step is not None:
+            try:
+                trainer.train(settings)
+            except FloatingPointError as e:
+                out = {"error": str(e), "writes": list(writes)}
+                (results / f"{stage}_rank{rank}.json").write_text(json.dumps(out))
+                continue
+            raise SystemExit(f"rank {rank}: the NaN loss at step {args.nan_step} did not stop")
         res = trainer.train(settings)
         torch.save(models[0].state_dict(), results / f"{stage}_rank{rank}.pt")
         (results / f"{stage}_rank{rank}.json").write_text(
@@ -83,6 +106,27 @@ def main() -> None:
                 }
             )
         )
+
+
+def poison_losses(step: int) -> None:
+    """Make this rank's total loss NaN (still differentiable, so that the update is NaN too)
+    from the `step`-th call of the trainer's loss functions on: the training step, in a run
+    that starts at step 0."""
+    calls = [0]
+    gmm_losses, tom_losses = trainer.gmm_losses, trainer.tom_losses
+
+    def poison(losses):
+        calls[0] += 1
+        return losses._replace(total=losses.total * float("nan")) if calls[0] > step else losses
+
+    def gmm(*a, **kw):
+        losses, warped = gmm_losses(*a, **kw)
+        return poison(losses), warped
+
+    def tom(*a, **kw):
+        return poison(tom_losses(*a, **kw))
+
+    trainer.gmm_losses, trainer.tom_losses = gmm, tom
 
 
 if __name__ == "__main__":

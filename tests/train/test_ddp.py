@@ -69,6 +69,10 @@ def test_torchrun_tom_matches_one_process_and_gmm_ranks_agree(viton_root, tmp_pa
         "--stages",
         "tom",
         "gmm",  # two trainings in one process: the process group is reused
+        # losses read as on a GPU: steps 0-1 in one all-reduce, step 2 in the next
+        "--read-at-log-steps",
+        "--log-every",
+        "2",
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
@@ -124,3 +128,48 @@ def test_torchrun_tom_matches_one_process_and_gmm_ranks_agree(viton_root, tmp_pa
     assert moved > 0 and diff / moved < 1e-2, (diff / moved).item()
     off = sum(((ddp[k] - ref[k]).abs() > 1e-6).sum().item() for k in ref)
     assert off < 0.01 * sum(v.numel() for v in ref.values()), off
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("read_at_log_steps", [False, True], ids=["cpu-reads", "gpu-reads"])
+def test_torchrun_a_nan_loss_on_one_rank_stops_every_rank_before_anything_is_saved(
+    viton_root, tmp_path, read_at_log_steps
+):
+    """Rank 1's loss turns NaN at step 1 (0-based). Read every step (the CPU's way), both
+    ranks stop at step 1, before its backward; read at the log steps only (a GPU's way;
+    here every 2 steps, checkpoint after step 3), both stop at the read after step 1,
+    before the checkpoint. Either way together, with the same error, nothing saved."""
+    out, results = tmp_path / "ddp", tmp_path / "ranks"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(SCRIPT),
+        "--dataroot",
+        viton_root,
+        "--output",
+        str(out),
+        "--results",
+        str(results),
+        "--steps",
+        "3",
+        "--log-every",
+        "2",
+        "--stages",
+        "gmm",
+        "--nan-step",
+        "1",
+        "--nan-rank",
+        "1",
+    ] + (["--read-at-log-steps"] if read_at_log_steps else [])
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    errors = [json.loads((results / f"gmm_rank{r}.json").read_text()) for r in (0, 1)]
+    assert errors[0] == errors[1], errors
+    assert errors[0]["error"].startswith("gmm step 1: loss is nan"), errors
+    assert "read at step 1," in errors[0]["error"] and errors[0]["writes"] == []
+    assert not any(out.rglob("*.pt")) and not any(out.rglob("*.pth"))

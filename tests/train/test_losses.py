@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from vton.errors import CheckpointError
 from vton.layers.tps_grid import identity_grid
+from vton.layers.vgg import VggFeatures
 from vton.train.losses import VGG_LAYER_WEIGHTS, VGGLoss, gic_loss, tom_losses, tom_outputs
 from vton.train.schedule import ConstantThenLinear, make_scheduler
 from vton.train.vgg import Vgg19Features, load_vgg19
@@ -60,6 +61,31 @@ def test_vgg19_uses_torchvision_key_names_and_loads_strict(tmp_path):
     torch.save(sd, tmp_path / "short.pth")
     with pytest.raises(CheckpointError, match=r"features\.30\.bias"):
         load_vgg19(tmp_path / "short.pth")
+
+
+def test_vgg_features_returns_the_activations_after_its_taps_and_stops_there():
+    torch.manual_seed(0)
+    net = VggFeatures((8, "M", 16, 16, "M"), taps=(1, 4, 6))
+    kinds = [type(m).__name__ for m in net.features]
+    assert kinds == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "Conv2d", "ReLU", "MaxPool2d"]
+    assert set(net.state_dict()) == {
+        f"features.{i}.{p}" for i in (0, 3, 5) for p in ("weight", "bias")
+    }
+    x = torch.randn(2, 3, 8, 8)
+    want, h = [], x
+    for i, layer in enumerate(net.features):
+        h = layer(h)
+        if i in (1, 4, 6):
+            want.append(h)
+    calls: list[int] = []
+    net.features[7].register_forward_hook(lambda *_: calls.append(1))
+    got = net(x)
+    assert len(got) == 3 and all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
+    assert [tuple(t.shape) for t in got] == [(2, 8, 8, 8), (2, 16, 4, 4), (2, 16, 4, 4)]
+    assert calls == []  # the pool after the last tap is built (for the weights) but not run
+    for bad in ((), (4, 1), (1, 1), (3,), (-1,)):
+        with pytest.raises(ValueError, match="taps"):
+            VggFeatures((8, "M"), bad)
 
 
 def test_vgg_loss_is_the_weighted_l1_of_relu_x_1(tmp_path):

@@ -17,8 +17,10 @@ from vton.metrics.inception_score import inception_score
 from vton.metrics.iou import mask_iou
 from vton.metrics.lpips import LPIPS_CHANNELS, Lpips, load_lpips
 from vton.metrics.ssim import ssim
+from vton.models import gmm_cpvton_plus
 from vton.storage import Store
 from vton.tensors import image_to_tensor
+from vton.train import dataset
 from vton.train.config import EvalSettings
 from vton.train.evaluate import evaluate
 
@@ -77,6 +79,24 @@ def test_lpips_loads_both_files_strictly_and_is_a_distance(tmp_path):
     assert torch.equal(lp(x, x), torch.zeros(2))
     assert (lp(x, y) > 0).all()
     assert torch.allclose(lp(x, y), lp(y, x))
+
+
+#: torchvision vgg16().features conv indices (configuration "D").
+TV16_CONVS = (0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28)
+
+
+def test_lpips_vgg16_has_torchvision_keys_and_taps_relu_x_last():
+    net = Lpips().net
+    assert set(net.state_dict()) == {
+        f"features.{i}.{p}" for i in TV16_CONVS for p in ("weight", "bias")
+    }
+    # relu1_2, relu2_2, relu3_3, relu4_3, relu5_3: the last ReLU before each max-pool
+    assert [type(net.features[i + 1]).__name__ for i in net.taps] == ["MaxPool2d"] * 5
+    assert all(isinstance(net.features[i], nn.ReLU) for i in net.taps)
+    feats = net(torch.rand(1, 3, 32, 32) * 2 - 1)
+    assert [tuple(f.shape[1:]) for f in feats] == [
+        (c, 32 >> k, 32 >> k) for k, c in enumerate(LPIPS_CHANNELS)
+    ]
 
 
 class _MeanColour(nn.Module):
@@ -138,6 +158,36 @@ def test_evaluate_identical_results_give_ssim_1_and_iou_1(viton_root, tmp_path):
     ]
     assert json.loads((out / "report.json").read_text())["table1"]["iou"] == 1.0
     assert len(pq.read_table(out / "pairs.parquet")) == 3
+
+
+def test_scoring_saved_results_builds_one_person_representation_a_pair(
+    viton_root, tmp_path, monkeypatch
+):
+    """Without a GMM to run, items need not carry the GMM's representation (for CP-VTON+ a
+    second one, with other head labels); with one they do, and the count shows it."""
+    _save_results(viton_root, tmp_path)
+    built = []
+    real = dataset.person_representation
+
+    def counting(*a, **kw):
+        built.append(a[3])
+        return real(*a, **kw)
+
+    monkeypatch.setattr(dataset, "person_representation", counting)
+    common = dict(dataroot=viton_root, output=str(tmp_path / "r"), batch_size=2)
+    row = evaluate(
+        EvalSettings(
+            **common, warp_mask_dir=str(tmp_path / "warp-mask"), tryon_dir=str(tmp_path / "try-on")
+        )
+    ).row
+    assert row["pairs"] == 3 and row["ssim"] == 1.0 and row["iou"] == 1.0
+    assert len(built) == 3
+    torch.manual_seed(0)
+    torch.save(gmm_cpvton_plus().state_dict(), tmp_path / "gmm.pth")
+    built.clear()
+    row = evaluate(EvalSettings(**common, gmm_checkpoint=str(tmp_path / "gmm.pth"))).row
+    assert row["pairs"] == 3 and 0 <= row["iou"] < 1
+    assert len(built) == 6 and len(set(built)) == 2  # the TOM's and the GMM's
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ import torch
 from tests.train.conftest import tiny_train_settings
 from vton.models import gmm_cpvton, load_model, read_state_dict
 from vton.storage import Store
+from vton.train import trainer
 from vton.train.config import TrainSettings
 from vton.train.dataset import VitonDataset
 from vton.train.losses import gmm_losses
@@ -71,6 +73,69 @@ def test_resuming_gives_the_same_losses_bit_for_bit(viton_root, tmp_path):
     # only the newest checkpoints are kept; resuming a finished run does nothing more
     again = train(_gmm_settings(viton_root, out, keep_checkpoints=1))
     assert again.start_step == 4 and again.losses == ()
+
+
+@pytest.mark.parametrize("read_at_log_steps", [False, True], ids=["cpu-reads", "gpu-reads"])
+def test_a_nan_loss_stops_the_run_before_any_checkpoint_holds_its_update(
+    viton_root, tmp_path, monkeypatch, read_at_log_steps
+):
+    """NaN at step 1 (0-based), checkpoints every 2 steps, logs every 4. Read every step
+    (the CPU's way), the run stops before that step's backward, weights still finite; read
+    at log and checkpoint steps only (a GPU's way, `READ_EVERY_STEP_ON`), it stops at the
+    read before the first checkpoint, with the NaN update in memory but nowhere saved."""
+    if read_at_log_steps:
+        monkeypatch.setattr(trainer, "READ_EVERY_STEP_ON", ())
+    calls, models = [], []
+
+    def nan_at_step_1(*a, **kw):
+        losses, warped = gmm_losses(*a, **kw)
+        calls.append(1)
+        if len(calls) == 2:
+            losses = losses._replace(total=losses.total * float("nan"))
+        return losses, warped
+
+    def capture(*a, **kw):
+        models.append(build_model(*a, **kw))
+        return models[-1]
+
+    monkeypatch.setattr(trainer, "gmm_losses", nan_at_step_1)
+    monkeypatch.setattr(trainer, "build_model", capture)
+    out = tmp_path / "out"
+    s = _gmm_settings(viton_root, str(out), keep_steps=4, save_every=2, log_every=4)
+    lines: list[str] = []
+    with pytest.raises(FloatingPointError, match=r"gmm step 1: loss is nan .*read at step 1,"):
+        train(s, log=lines.append)
+    assert len(calls) == 2  # no step after the NaN one ran
+    assert not any(out.rglob("*.pt")) and not any(out.rglob("*.pth"))
+    assert not any("gmm step" in line and "loss" in line for line in lines)
+    finite = all(p.isfinite().all() for p in models[0].parameters())
+    assert finite is not read_at_log_steps
+
+
+@pytest.mark.slow
+def test_losses_read_at_log_steps_are_those_read_every_step(viton_root, tmp_path, monkeypatch):
+    """A GPU's way of reading the losses (`READ_EVERY_STEP_ON`) gives the same records,
+    history and weights, bit for bit, as the CPU's."""
+    runs = []
+    for read_at_log_steps in (False, True):
+        if read_at_log_steps:
+            monkeypatch.setattr(trainer, "READ_EVERY_STEP_ON", ())
+        out = tmp_path / str(read_at_log_steps)
+        s = _gmm_settings(viton_root, str(out), keep_steps=3, decay_steps=2, log_every=3)
+        lines: list[str] = []
+        res = train(s, log=lines.append)
+        state = torch.load(out / "checkpoints" / "step_00000005.pt", weights_only=True)
+        runs.append((res.losses, state["history"], read_state_dict(out / "gmm_final.pth"), lines))
+    (a, ha, wa, la), (b, hb, wb, lb) = runs
+    assert [r["step"] for r in a] == [0, 1, 2, 3, 4] and a == b
+    assert [r["step"] for r in ha] == [2, 4] and ha == hb
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+    def timeless(lines: list[str], run: bool) -> list[str]:
+        out = str(tmp_path / str(run))
+        return [re.sub(r" [\d.]+ steps/s", "", ln).replace(out, "OUT") for ln in lines]
+
+    assert timeless(la, False) == timeless(lb, True) and len(la) == 4  # 2 step lines
 
 
 def test_final_weights_are_the_reference_state_dict(viton_root, tmp_path):

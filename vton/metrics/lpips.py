@@ -9,7 +9,9 @@ and LPIPS's linear layers for VGG (the `lpips` package's `weights/v0.1/vgg.pth`,
 Distance: inputs in [-1, 1] are shifted and scaled per channel (LPIPS's ScalingLayer), VGG16
 activations at relu1_2, relu2_2, relu3_3, relu4_3, relu5_3 are unit-normalised over
 channels, their squared differences weighted per channel by the linear layers, averaged
-over space and summed over layers. Identical images are at distance 0.
+over space and summed over layers. Identical images are at distance 0. The VGG16 stack is
+`vton.layers.vgg.VggFeatures` (as the perceptual loss's VGG19), under LPIPS's attribute
+name `net`.
 
 Convention: (B, 3, H, W) float in [-1, 1], H, W >= 16 -> (B,) float.
 """
@@ -21,10 +23,12 @@ import os
 import torch
 from torch import nn
 
+from vton.layers.vgg import VggFeatures
 from vton.models.checkpoints import load_weights, read_state_dict, strip_module_prefix
 
 __all__ = ["Lpips", "load_lpips", "LPIPS_CHANNELS"]
 
+#: torchvision's configuration "D" (VGG16): channels per conv, "M" for max-pool.
 _CFG_D: tuple[int | str, ...] = (
     64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M",
 )  # fmt: skip
@@ -44,36 +48,12 @@ class _Lin(nn.Module):
         return self.model(x)
 
 
-class _Vgg16(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        c = 3
-        for v in _CFG_D:
-            if v == "M":
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers += [nn.Conv2d(c, int(v), 3, padding=1), nn.ReLU()]
-                c = int(v)
-        self.features = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        out = []
-        for i, layer in enumerate(self.features):
-            x = layer(x)
-            if i in _TAPS:
-                out.append(x)
-                if i == _TAPS[-1]:
-                    break
-        return out
-
-
 class Lpips(nn.Module):
     """LPIPS-VGG; ``forward(x, y) -> (B,)`` distances. Build with `load_lpips`."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.net = _Vgg16()
+        self.net = VggFeatures(_CFG_D, _TAPS)
         for k, c in enumerate(LPIPS_CHANNELS):
             self.add_module(f"lin{k}", _Lin(c))
         self.register_buffer("shift", torch.tensor([-0.030, -0.088, -0.188])[None, :, None, None])

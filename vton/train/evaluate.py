@@ -69,10 +69,15 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
     say = log or _log.info
     device = torch.device(settings.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     opts = settings.storage_options
+    # Running the GMM needs the TOM's items with the GMM's inputs (`agnostic_gmm`, a second
+    # person representation for CP-VTON+). Scoring saved results reads none of the
+    # representations, so it takes the GMM stage's items: the same in-shop cloth, photo
+    # and cloth region, with one representation (which the dataset always builds), not two.
+    runs_gmm = bool(settings.gmm_checkpoint)
     dataset = make_dataset(
         settings.source,
         settings.dataroot,
-        stage="tom",
+        stage="tom" if runs_gmm else "gmm",
         variant=settings.variant,
         datamode=settings.datamode,
         data_list=settings.data_list,
@@ -81,7 +86,7 @@ def evaluate(settings: EvalSettings, *, log: Callable[[str], None] | None = None
         storage_options=opts,
     )
     gmm = tom = None
-    if settings.gmm_checkpoint:
+    if runs_gmm:
         gmm = load_model(
             settings.gmm_checkpoint, kind="gmm", variant=settings.variant, device=device
         )

@@ -33,6 +33,21 @@ alone logs and writes to the store. Networks with BatchNorm (the GMM) normalise 
 rank's own batch statistics, as DDP without SyncBatchNorm does, and the saved running
 statistics are rank 0's; the TOM (InstanceNorm) computes, up to float rounding, what one
 process with the whole global batch computes.
+
+Losses are read on the host without stalling a GPU: on CUDA each step's losses stay
+detached tensors on the device and are read (one host synchronisation, and under torchrun
+one all-reduce, for all the steps since the last read) only every `log_every` steps, at
+every checkpoint and at the end. A `loss.item()` per step would make the CPU wait for each
+forward pass before it could queue the backward, leaving the GPU idle at every step. The
+price: a non-finite loss is noticed at that read, not at its own step, so the steps from
+it up to the read run on (their updates NaN, or skipped by the fp16 gradient scaler), wasted.
+Then every rank raises FloatingPointError together (they all read the same all-reduced
+losses), naming the first non-finite step; because the read comes before each checkpoint
+and before the final weights are written, nothing after a non-finite loss is ever saved,
+and resuming restarts from the last checkpoint before it. On the CPU (`READ_EVERY_STEP_ON`)
+the losses are read every step, before the backward, as that costs no wait there, and
+a non-finite loss stops the run before any backward or update through it. The values
+logged and returned are the same either way.
 """
 
 from __future__ import annotations
@@ -69,13 +84,26 @@ from vton.train.losses import VGGLoss, gmm_losses, tom_losses, tom_outputs
 from vton.train.schedule import make_scheduler
 from vton.train.vgg import load_vgg19
 
-__all__ = ["TrainResult", "train", "build_model", "PERCEPTUAL_OFF", "MAX_RESULT_LOSSES"]
+__all__ = [
+    "TrainResult",
+    "train",
+    "build_model",
+    "PERCEPTUAL_OFF",
+    "MAX_RESULT_LOSSES",
+    "READ_EVERY_STEP_ON",
+]
 
 _log = logging.getLogger(__name__)
 _AMP = {"bf16": torch.bfloat16, "fp16": torch.float16}
 #: Per-step losses a `TrainResult` keeps (a 200k-step run would otherwise hold 200k dicts).
 MAX_RESULT_LOSSES = 10_000
 PERCEPTUAL_OFF = "off: no vgg_weights configured, trained without the VGG19 perceptual term"
+#: Device types whose losses are read on the host every step, before the backward. A CPU
+#: has computed them when the forward returns, so reading them makes nothing wait; and a
+#: run must not go on there after a non-finite loss: torch's CPU `grid_sample` backward
+#: crashes the process (SIGSEGV) on a NaN grid (border padding, torch 2.13), which NaN
+#: weights give. Elsewhere (CUDA) losses are read at the log and checkpoint steps only.
+READ_EVERY_STEP_ON: tuple[str, ...] = ("cpu",)
 
 
 @dataclass(frozen=True)
@@ -83,8 +111,8 @@ class TrainResult:
     """What one call of `train` did.
 
     losses: one dict per step run in this call ({"step": s (0-based), "total": ..., the
-    components, "lr": ...}), float values as `loss.item()` gives them (under torchrun, their
-    means over the ranks: the global batch's losses); the last
+    components, "lr": ...}), float values as `loss.item()` would give them (under torchrun,
+    their means over the ranks: the global batch's losses); the last
     `MAX_RESULT_LOSSES` steps of a longer call (the store's `history.json` has the logged
     steps of the whole run).
     final_uri: the `<stage>_final.pth` written (None when stopped before the last step).
@@ -324,14 +352,16 @@ def _train(
         t = t.to(device, non_blocking=True)
         return t.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else t
 
-    def gmm_step(b: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+    # Each step returns its loss and the named components, all 0-dim float32 tensors on
+    # the device, read on the host by `read_pending` only (see the module docstring).
+    def gmm_step(b: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         cloth, mask = put(b["cloth"]), put(b["cloth_mask"])
         with autocast():
             grid, _ = net(put(b["agnostic"]), cloth if variant == "cpvton" else mask)
         losses, _ = gmm_losses(cloth, grid, put(b["parse_cloth"]), settings.effective_gic_weight)
-        return losses.total, {"warp": losses.warp.item(), "gic": losses.gic.item()}
+        return losses.total, {"warp": losses.warp, "gic": losses.gic}
 
-    def tom_step(b: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+    def tom_step(b: dict[str, Any]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         cloth, mask = put(b["cloth"]), put(b["cloth_mask"])
         if gmm is not None:
             with torch.no_grad(), autocast():
@@ -351,13 +381,40 @@ def _train(
             vgg_weight=settings.vgg_weight,
             mask_weight=settings.mask_weight,
         )
-        return losses.total, {
-            "l1": losses.l1.item(),
-            "vgg": losses.vgg.item(),
-            "mask": losses.mask.item(),
-        }
+        return losses.total, {"l1": losses.l1, "vgg": losses.vgg, "mask": losses.mask}
+
+    #: (step, lr, detached [total, *components]) of the steps not yet read on the host
+    pending: list[tuple[int, float, torch.Tensor]] = []
+    names: list[str] = []
+
+    def read_pending() -> list[dict[str, float]]:
+        """The pending steps' records, with one host synchronisation (and, under torchrun,
+        one all-reduce: every rank calls this at the same steps) for all of them; raises
+        FloatingPointError at the first non-finite total loss, on every rank at once."""
+        if not pending:
+            return []
+        values = torch.stack([v for _, _, v in pending])
+        if dd.world > 1:
+            # float64, as `loss.item()` values were summed: the global batch's losses
+            values = values.to(torch.float64)
+            dist.all_reduce(values)
+            values = values / dd.world
+        records = [
+            {"step": s, "total": row[0], **dict(zip(names, row[1:], strict=True)), "lr": lr}
+            for (s, lr, _), row in zip(pending, values.tolist(), strict=True)
+        ]
+        pending.clear()
+        for r in records:
+            if not math.isfinite(r["total"]):
+                parts = {k: r[k] for k in names}
+                raise FloatingPointError(
+                    f"{stage} step {r['step']}: loss is {r['total']} ({parts}); read at step "
+                    f"{records[-1]['step']}, before any checkpoint holds an update after it"
+                )
+        return records
 
     step_fn = gmm_step if stage == "gmm" else tom_step
+    read_each_step = device.type in READ_EVERY_STEP_ON
     model.train()
     losses: deque[dict[str, float]] = deque(maxlen=MAX_RESULT_LOSSES)
     ckpt_uri = None
@@ -369,17 +426,12 @@ def _train(
     )
     for step, batch in zip(range(start, stop), loader, strict=True):
         loss, parts = step_fn(batch)
-        value = loss.item()
-        if dd.world > 1:
-            # the global batch's losses; every rank then sees a non-finite loss together
-            # and stops, instead of one raising while the others wait in the all-reduce
-            values = torch.tensor([value, *parts.values()], dtype=torch.float64)
-            values = values.to(device) if device.type == "cuda" else values
-            dist.all_reduce(values)
-            value, *rest = (values / dd.world).tolist()
-            parts = dict(zip(parts, rest, strict=True))
-        if not math.isfinite(value):
-            raise FloatingPointError(f"{stage} step {step}: loss is {value} ({parts})")
+        names[:] = parts
+        # the lr this step's update uses (the scheduler steps after it)
+        lr = optimizer.param_groups[0]["lr"]
+        pending.append((step, lr, torch.stack([t.detach() for t in (loss, *parts.values())])))
+        if read_each_step:
+            losses.extend(read_pending())  # before the backward (see READ_EVERY_STEP_ON)
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -388,21 +440,23 @@ def _train(
         else:
             loss.backward()
             optimizer.step()
-        lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         done = step + 1
-        record = {"step": step, "total": value, **parts, "lr": lr}
-        losses.append(record)
-        if done % settings.log_every == 0 or done == stop:
+        log_now = done % settings.log_every == 0 or done == stop
+        save_now = done % settings.save_every == 0 or done == total
+        if log_now or save_now:
+            losses.extend(read_pending())  # before anything is saved
+        if log_now:
+            record = losses[-1]
             history.append(record)
             now = time.perf_counter()
             rate = (done - start) / max(now - t0, 1e-9)
             say(
                 f"{stage} step {done}/{total} loss {record['total']:.5f} "
-                + " ".join(f"{k} {v:.5f}" for k, v in parts.items())
-                + f" lr {lr:.2e} {rate:.2f} steps/s"
+                + " ".join(f"{k} {record[k]:.5f}" for k in names)
+                + f" lr {record['lr']:.2e} {rate:.2f} steps/s"
             )
-        if done % settings.save_every == 0 or done == total:
+        if save_now:
             if dd.main:
                 ckpt_uri = save_state(
                     out,

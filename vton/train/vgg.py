@@ -9,7 +9,8 @@ classifier is not built: its keys are dropped by `checkpoint_filter_fn`.
 
 `forward` returns the activations CP-VTON's `Vgg19` returns: relu1_1, relu2_1, relu3_1,
 relu4_1, relu5_1 (after `features` indices 1, 6, 11, 20, 29); layers after 29 are built only
-so that the state dict loads whole.
+so that the state dict loads whole. The stack is `vton.layers.vgg.VggFeatures`, which LPIPS
+builds its VGG16 with too.
 
 Convention: input (B, 3, H, W) float32, in whatever range the caller trains with (the
 references feed [-1, 1] images without ImageNet normalisation, and so does `VGGLoss`);
@@ -24,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from vton.layers.vgg import VggFeatures
 from vton.models.checkpoints import load_weights, read_state_dict, strip_module_prefix
 
 __all__ = ["Vgg19Features", "checkpoint_filter_fn", "load_vgg19", "RELU_X_1"]
@@ -37,32 +39,16 @@ _CFG_E: tuple[int | str, ...] = (
 RELU_X_1 = (1, 6, 11, 20, 29)
 
 
-class Vgg19Features(nn.Module):
+class Vgg19Features(VggFeatures):
     """torchvision's `vgg19().features` layout; ``forward(x) -> [relu1_1 .. relu5_1]``."""
 
     def __init__(self) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        in_chans = 3
-        for v in _CFG_E:
-            if v == "M":
-                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-            else:
-                layers += [nn.Conv2d(in_chans, int(v), kernel_size=3, padding=1), nn.ReLU()]
-                in_chans = int(v)
-        self.features = nn.Sequential(*layers)
+        super().__init__(_CFG_E, RELU_X_1)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         if x.ndim != 4 or x.shape[1] != 3 or min(x.shape[2:]) < 16:
             raise ValueError(f"expected (B, 3, H, W) with H, W >= 16, got {tuple(x.shape)}")
-        out = []
-        for i, layer in enumerate(self.features):
-            x = layer(x)
-            if i in RELU_X_1:
-                out.append(x)
-                if i == RELU_X_1[-1]:
-                    break
-        return out
+        return super().forward(x)
 
 
 def checkpoint_filter_fn(state_dict: dict[str, Any], model: nn.Module) -> dict[str, Any]:
