@@ -133,3 +133,20 @@ def test_schedule_is_constant_then_linear_to_zero_and_applied():
         and lrs[7] == pytest.approx(0.2e-4)
     )
     assert sched.state_dict()["lr_lambdas"] == [{"keep_steps": 3, "decay_steps": 4}]
+
+
+def test_gmm_loss_is_non_finite_whenever_the_grid_is():
+    """Border padding samples finite values at NaN grid positions; without GIC the loss
+    must still show the NaN, so the trainer stops before a backward through it."""
+    from vton.train.losses import gmm_losses
+
+    g = torch.Generator().manual_seed(0)
+    cloth, target = torch.rand(1, 3, 8, 6, generator=g), torch.rand(1, 3, 8, 6, generator=g)
+    grid = torch.rand(1, 8, 6, 2, generator=g) * 2 - 1
+    healthy, _ = gmm_losses(cloth, grid, target, gic_weight=0.0)
+    assert torch.isfinite(healthy.total) and healthy.gic.item() == 0.0
+    assert torch.equal(healthy.total, healthy.warp)  # the guard adds exactly nothing
+    grid[0, 2, 3, 0] = float("nan")
+    sick, warped = gmm_losses(cloth, grid, target, gic_weight=0.0)
+    assert torch.isfinite(warped).all()  # what the guard is for
+    assert not torch.isfinite(sick.total)

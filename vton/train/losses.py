@@ -73,7 +73,11 @@ def gmm_losses(
     warped cloth."""
     warped = warp_cloth(cloth, grid.float())
     warp = F.l1_loss(warped.float(), target.float())
-    gic = gic_loss(grid) if gic_weight > 0 else warp.new_zeros(())
+    # Without GIC: zero, but NaN when the grid is. Border padding samples finite values at
+    # NaN positions, so a diverged GMM could otherwise show a finite loss, and the trainer
+    # would run the backward through the NaN grid (which crashes torch 2.13's CPU
+    # grid_sample backward) instead of stopping on the non-finite loss.
+    gic = gic_loss(grid) if gic_weight > 0 else grid.float().sum().mul(0.0).abs()
     return GmmLosses(warp + gic_weight * gic, warp, gic), warped
 
 
