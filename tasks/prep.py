@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -60,34 +60,25 @@ def _files_named(spec: str | None) -> tuple:
     return tuple(stamps)
 
 
-@functools.lru_cache(maxsize=4)
-def _masker(spec: str, files: tuple) -> Masker:
-    return make_masker(spec)
-
-
-@functools.lru_cache(maxsize=4)
-def _classifier(spec: str | None, files: tuple) -> GarmentClassifier:
-    return make_classifier(spec)
-
-
-@functools.lru_cache(maxsize=4)
-def _parser(spec: str | None, files: tuple) -> HumanParser:
-    return make_parser(spec)
+@functools.lru_cache(maxsize=12)
+def _built(make: Callable[[Any], Any], spec: str | None, files: tuple) -> Any:
+    """`make(spec)`, once per (factory, setting, state of the files it names)."""
+    return make(spec)
 
 
 def cloth_masker(spec: str) -> Masker:
     """`make_masker(spec)`, built once per process while the files it names are unchanged."""
-    return _masker(spec, _files_named(spec))
+    return _built(make_masker, spec, _files_named(spec))
 
 
 def garment_classifier(spec: str | None) -> GarmentClassifier:
     """`make_classifier(spec)`, built once per process while its file is unchanged."""
-    return _classifier(spec, _files_named(spec))
+    return _built(make_classifier, spec, _files_named(spec))
 
 
 def person_parser(spec: str | None) -> HumanParser:
     """`make_parser(spec)`, built once per process while its file is unchanged."""
-    return _parser(spec, _files_named(spec))
+    return _built(make_parser, spec, _files_named(spec))
 
 
 def _log_problems(items: Sequence[PreparedItem], shown: int = 10) -> None:

@@ -37,6 +37,18 @@ def _rank_results(results: Path, stage: str) -> tuple[list[dict], list[dict]]:
     return info, weights
 
 
+def _torchrun(viton_root: str, out: Path, results: Path, *args: str) -> None:
+    """`ddp_train.py` on 2 CPU ranks under torchrun, writing to `out` and `results`."""
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        str(SCRIPT), "--dataroot", viton_root, "--output", str(out), "--results", str(results),
+        *args,
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
 def test_rank_slices_make_up_the_global_batch():
     n = 4  # the synthetic training set
     ranks = [
@@ -50,33 +62,12 @@ def test_rank_slices_make_up_the_global_batch():
 @pytest.mark.slow
 def test_torchrun_tom_matches_one_process_and_gmm_ranks_agree(viton_root, tmp_path):
     out, results = tmp_path / "ddp", tmp_path / "ranks"
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-        str(SCRIPT),
-        "--dataroot",
-        viton_root,
-        "--output",
-        str(out),
-        "--results",
-        str(results),
-        "--steps",
-        str(STEPS),
-        "--stages",
-        "tom",
-        "gmm",  # two trainings in one process: the process group is reused
+    _torchrun(
+        viton_root, out, results, "--steps", str(STEPS),
+        "--stages", "tom", "gmm",  # two trainings in one process: the process group is reused
         # losses read as on a GPU: steps 0-1 in one all-reduce, step 2 in the next
-        "--read-at-log-steps",
-        "--log-every",
-        "2",
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        "--read-at-log-steps", "--log-every", "2",
+    )  # fmt: skip
 
     for stage in ("tom", "gmm"):
         info, weights = _rank_results(results, stage)
@@ -140,34 +131,11 @@ def test_torchrun_a_nan_loss_on_one_rank_stops_every_rank_before_anything_is_sav
     here every 2 steps, checkpoint after step 3), both stop at the read after step 1,
     before the checkpoint. Either way together, with the same error, nothing saved."""
     out, results = tmp_path / "ddp", tmp_path / "ranks"
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-        str(SCRIPT),
-        "--dataroot",
-        viton_root,
-        "--output",
-        str(out),
-        "--results",
-        str(results),
-        "--steps",
-        "3",
-        "--log-every",
-        "2",
-        "--stages",
-        "gmm",
-        "--nan-step",
-        "1",
-        "--nan-rank",
-        "1",
-    ] + (["--read-at-log-steps"] if read_at_log_steps else [])
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    _torchrun(
+        viton_root, out, results, "--steps", "3", "--log-every", "2", "--stages", "gmm",
+        "--nan-step", "1", "--nan-rank", "1",
+        *(["--read-at-log-steps"] if read_at_log_steps else []),
+    )  # fmt: skip
     errors = [json.loads((results / f"gmm_rank{r}.json").read_text()) for r in (0, 1)]
     assert errors[0] == errors[1], errors
     assert errors[0]["error"].startswith("gmm step 1: loss is nan"), errors

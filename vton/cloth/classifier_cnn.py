@@ -29,6 +29,7 @@ and the held-out accuracy.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -500,7 +501,7 @@ def _fit(
                 msg += f" held-out category {scores[0]:.3f} sleeve {scores[1]}"
             say(f"{msg} ({time.perf_counter() - t0:.0f} s)")
         model.eval()
-        if n_val and epochs < 1:  # no epoch ran, so none was scored
+        if n_val and scores is None:  # no epoch ran, so none was scored
             scores = _accuracy(model, meta, val)
     finally:
         torch.set_num_threads(threads)
@@ -513,8 +514,9 @@ def _fit(
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".pt")
+    weights = buf.getvalue()
     with os.fdopen(fd, "wb") as fh:
-        fh.write(buf.getvalue())
+        fh.write(weights)
     os.replace(tmp, out)
     meta = {
         **meta,
@@ -527,7 +529,7 @@ def _fit(
         "input_size; RGB (N, 3, H, W) float32 in [-1, 1]; mask not used",
         "categories": list(CATEGORIES),
         "sleeves": list(SLEEVES),
-        "weights_sha256": file_sha256(out),
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),  # what was written
         "n_train": len(train),
         "n_val": n_val,
         "train_category_counts": {

@@ -156,8 +156,13 @@ def _from_alpha(alpha: np.ndarray, item: str) -> MaskResult:
     return MaskResult(mask, 1.0, ("alpha",))
 
 
+def _has_area(mask: np.ndarray) -> bool:
+    """Whether `mask` covers enough of the image to be a garment at all."""
+    return np.count_nonzero(mask) >= MIN_AREA_FRACTION * mask.size
+
+
 def _check_area(mask: np.ndarray, item: str) -> None:
-    if np.count_nonzero(mask) < MIN_AREA_FRACTION * mask.size:
+    if not _has_area(mask):
         raise InvalidInputError(item, "no garment found: the image is all background")
 
 
@@ -393,7 +398,7 @@ class ClassicalMasker:
             _check_area(m0, item)
             m1 = self._grabcut(small, m0, maps)
             m1 = largest_component(fill_holes(m1))
-            if np.count_nonzero(m1) >= MIN_AREA_FRACTION * m1.size:
+            if _has_area(m1):
                 conf, notes = self._confidence(maps, m1)
                 studio = MaskResult(self._upsample(m1, maps["dist_raw"], (h, w)), conf, notes)
                 if conf >= LOW_CONFIDENCE:
@@ -415,7 +420,7 @@ class ClassicalMasker:
         """
         m, cues = self._flatlay(self._flatlay_image(small))
         notes: tuple[str, ...] = ("flat-lay",)
-        too_small = np.count_nonzero(m) < MIN_AREA_FRACTION * m.size
+        too_small = not _has_area(m)
         if too_small:  # GrabCut kept nothing: the colour prior's guess, not to be trusted
             k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
             guess = np.where(cues["post"] >= 0.5, 255, 0).astype(np.uint8)
@@ -765,8 +770,7 @@ class ClassicalMasker:
         """
         # Cheaper than the first opinion: fewer iterations, on the image and colour cues
         # the first opinion already prepared.
-        m2, _ = self._flatlay(cues["flat"], spread=0.16, iters=3)
-        m2 = cv2.resize(m2, (m.shape[1], m.shape[0]), interpolation=cv2.INTER_LINEAR)
+        m2, _ = self._flatlay(cues["flat"], spread=0.16, iters=3)  # m's shape: same image
         a, b = m2 >= 128, m > 0
         return float(np.count_nonzero(a & b)) / max(float(np.count_nonzero(a | b)), 1.0)
 

@@ -139,8 +139,10 @@ class CpVtonTom(nn.Module):
                 "inputs differ in batch or size: " + ", ".join(str(tuple(p.shape)) for p in parts)
             )
         restrict_to = None if self.uses_mask else warped_mask
+        # the network's garment channels: CP-VTON's mask only bounds the composition
+        garment_in = torch.cat([warped_cloth] + ([warped_mask] if self.uses_mask else []), dim=1)
         if person is not None:
-            out = self.forward_raw(torch.cat(parts[: 3 if self.uses_mask else 2], dim=1))
+            out = self.forward_raw(torch.cat([person, garment_in], dim=1))
             return compose_tryon(out, warped_cloth, restrict_to)
         b, _, h, w = warped_cloth.shape
         if person_term.shape != (b, self._first_conv.out_channels, h // 2, w // 2):
@@ -150,7 +152,6 @@ class CpVtonTom(nn.Module):
             )
         self._check_size(warped_cloth)
         conv = self._first_conv
-        garment_in = torch.cat(garment[: 2 if self.uses_mask else 1], dim=1)
         first = person_term + F.conv2d(
             garment_in, conv.weight[:, self.person_chans :], None, stride=2, padding=1
         )

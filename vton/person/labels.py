@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from vton.errors import InvalidInputError
+from vton.imageio import PNG_COMPRESS_LEVEL
 
 __all__ = [
     "LIP_LABELS",
@@ -127,8 +128,7 @@ def encode_labels(labels: np.ndarray, palette: bool = False) -> bytes:
         img = img.convert("P")
         img.putpalette(LIP_PALETTE.reshape(-1).tolist())
     buf = io.BytesIO()
-    # compress_level 1: label maps are mostly runs; level 6 takes about twice as long.
-    img.save(buf, format="PNG", compress_level=1)
+    img.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buf.getvalue()
 
 

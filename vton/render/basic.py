@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from vton.digest import digest_parts
-from vton.geometry.tps import fit_tps, warp_image
+from vton.geometry.tps import backward_maps, fit_tps
 from vton.person.prep import complete_torso
 from vton.render.base import PairwiseRenderer, RenderOutput, RenderRequest
 
@@ -73,8 +73,15 @@ class BasicRenderer(PairwiseRenderer):
         targets = body_targets(person.keypoints)
         dst = np.array([targets[n] for n in names], np.float64)
         backward = fit_tps(dst, src, self.regularisation)
-        warped = warp_image(cloth.image, backward, (h, w), border_value=(255, 255, 255))
-        warped_mask = warp_image(cloth.mask, backward, (h, w), border_value=0)
+        map_x, map_y = backward_maps(backward, (h, w))  # one pair of maps for both
+        warped = cv2.remap(
+            cloth.image, map_x, map_y, cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT, borderValue=(255, 255, 255),
+        )  # fmt: skip
+        warped_mask = cv2.remap(
+            cloth.mask, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )  # fmt: skip
         alpha = warped_mask.astype(np.float32) / 255.0
         if self.feather_px > 0:
             alpha = cv2.GaussianBlur(alpha, (0, 0), self.feather_px) * (alpha > 0)
