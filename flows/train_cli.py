@@ -217,71 +217,26 @@ def add_parsers(sub) -> None:
     _add_count(p, "--is-splits", 10, "IS splits, reported as mean and std")
 
 
-# Options whose parsed value is the settings field of the same name, as is: one list per
-# parser (`_add_common`, `_add_train`, its per-stage tail, `evaluate`), so that a new option
-# is named once here rather than in each settings call.
-_COMMON_FIELDS = (
-    "dataroot",
-    "source",
-    "variant",
-    "datamode",
-    "data_list",
-    "output",
-    "batch_size",
-    "radius",
-    "device",
-)
-_TRAIN_FIELDS = (
-    "keep_steps",
-    "decay_steps",
-    "lr",
-    "save_every",
-    "log_every",
-    "keep_checkpoints",
-    "seed",
-    "workers",
-    "amp",
-    "init_checkpoint",
-)
-_STAGE_FIELDS = {
-    "gmm": ("gic_weight",),
-    "tom": ("vgg_weights", "vgg_weight", "mask_weight", "warped_from", "gmm_checkpoint"),
-}
-_EVAL_FIELDS = (
-    "method",
-    "gmm_checkpoint",
-    "tom_checkpoint",
-    "warp_mask_dir",
-    "tryon_dir",
-    "same_cloth",
-    "lpips_backbone",
-    "lpips_weights",
-    "fid_extractor",
-    "fid_input_size",
-    "is_classifier",
-    "is_splits",
-)
-
-
-def _settings(model, args: argparse.Namespace, names: Sequence[str], **fields):
-    """`model` (`TrainSettings` or `EvalSettings`) from the options named as its fields,
-    plus `fields` for what no option gives as is (stage, resume); the model checks all."""
-    fields |= {n: getattr(args, n) for n in (*_COMMON_FIELDS, *names)}
-    return model(**fields, storage_options=storage_options(args))
+def _settings(model, args: argparse.Namespace, **fields):
+    """`model` (`TrainSettings` or `EvalSettings`) from every parsed option named as one of
+    its fields (options are named after the fields they set, so a new option needs no list
+    here), plus `fields` for what no option gives as is (stage, resume); the model checks
+    all."""
+    given = {k: v for k, v in vars(args).items() if k in model.model_fields}
+    return model(**(given | fields), storage_options=storage_options(args))
 
 
 def _train_settings(args: argparse.Namespace):
     from vton.train import TrainSettings
 
     stage = "gmm" if args.command == "train-gmm" else "tom"
-    names = _TRAIN_FIELDS + _STAGE_FIELDS[stage]
-    return _settings(TrainSettings, args, names, stage=stage, resume=not args.no_resume)
+    return _settings(TrainSettings, args, stage=stage, resume=not args.no_resume)
 
 
 def _eval_settings(args: argparse.Namespace):
     from vton.train import EvalSettings
 
-    return _settings(EvalSettings, args, _EVAL_FIELDS)
+    return _settings(EvalSettings, args)
 
 
 def _print_train(result) -> None:
