@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
+import re
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 
 from flows import classifier_cli, train_cli
 from flows.cli_options import add_s3_endpoint, prefect_defaults, storage_options
 from vton.config import DEFAULT_STORE, RunSettings
+from vton.errors import ConfigError
 
 __all__ = ["main"]
 
@@ -39,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
         "(garment, person) pair and publish them with a Parquet index.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--debug", action="store_true", help="show full tracebacks for configuration errors"
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -216,32 +223,111 @@ def _summary(manifest: dict, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def _run_flow(flow_fn, store_url: str, storage_options: dict, params: dict) -> int:
+#: Errors that are the user's configuration, not a crash: one line, exit 2, no traceback.
+CONFIG_ERRORS: tuple[type[BaseException], ...] = (ConfigError,)
+
+
+def _config_error_names() -> set[str]:
+    """Class names of every configuration error (subclasses defined anywhere included)."""
+    names: set[str] = set()
+    todo: list[type] = list(CONFIG_ERRORS)
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def _final_exception_name(text: str) -> str | None:
+    """The class name of the last exception a formatted traceback ends with, or None.
+
+    Frames are indented; the exception lines (``vton.errors.CheckpointError: ...``) are not.
+    """
+    name = None
+    for line in text.splitlines():
+        m = re.match(r"(?:\w+\.)*(\w+)(?::|$)", line)
+        if m and not line.startswith(("Traceback", "During handling", "The above")):
+            name = m.group(1)
+    return name
+
+
+class _QuietConfigErrors(logging.Filter):
+    """Drops Prefect's tracebacks of a flow that failed on a configuration error; the CLI
+    prints the one line itself (`--debug` keeps them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            return not isinstance(exc, CONFIG_ERRORS)
+        message = record.getMessage()
+        if "Traceback" in message:
+            return _final_exception_name(message) not in _config_error_names()
+        return True
+
+
+def _config_error(exc: BaseException, command: str, debug: bool) -> int:
+    if debug:
+        traceback.print_exception(exc)
+    print(f"vton {command}: {one_line_message(exc)}", file=sys.stderr)
+    return 2
+
+
+def _run_flow(
+    flow_fn,
+    store_url: str,
+    storage_options: dict,
+    params: dict,
+    debug: bool = False,
+    command: str = "run",
+) -> int:
     from flows.progress import progress_sink
     from tasks import progress
     from vton.runs import read_manifest
     from vton.storage import Store
 
     started = time.perf_counter()
+    try:
+        store = Store(store_url, storage_options)  # a bad URL: no need to start Prefect
+    except CONFIG_ERRORS as exc:
+        return _config_error(exc, command, debug)
+    quiet = _QuietConfigErrors()
+    loggers = [logging.getLogger(n) for n in ("prefect.flow_runs", "prefect.task_runs")]
+    if not debug:
+        for lg in loggers:
+            lg.addFilter(quiet)
     with progress_sink() as sink:
         progress.set_sink(sink)
         try:
             state = flow_fn(**params, return_state=True)
         finally:
             progress.set_sink(None)
+            for lg in loggers:
+                lg.removeFilter(quiet)
+    failure: Exception | None = None
+    if state.is_failed():
+        try:
+            state.result()
+        except CONFIG_ERRORS as exc:
+            # Nothing was written (and the store may be unreachable): no manifest to read.
+            return _config_error(exc, command, debug)
+        except Exception as exc:
+            failure = exc
     try:
-        manifest = read_manifest(Store(store_url, storage_options), params["run_id"])
+        manifest = read_manifest(store, params["run_id"])
     except FileNotFoundError:
         manifest = None
     if manifest is not None:
         print(_summary(manifest, time.perf_counter() - started))
     if state.is_failed():
-        try:
-            state.result()
-        except Exception as exc:
-            print(f"vton: run failed: {exc}", file=sys.stderr)
+        if failure is not None:
+            print(f"vton: run failed: {failure}", file=sys.stderr)
         return 1
     return 1 if manifest and manifest.get("counts", {}).get("failed") else 0
+
+
+def one_line_message(exc: BaseException) -> str:
+    """`exc`'s message on one line (its class name when it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -267,7 +353,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     print(f"run {run_id}: store {settings.store}")
     params = {"settings": settings, "run_id": run_id}
-    return _run_flow(nightly, settings.store, settings.storage_options, params)
+    return _run_flow(nightly, settings.store, settings.storage_options, params, args.debug)
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
@@ -275,7 +361,7 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
 
     opts = storage_options(args)
     params = {"run_id": args.run_id, "store": args.store, "storage_options": opts}
-    return _run_flow(rerun_failed, args.store, opts, params)
+    return _run_flow(rerun_failed, args.store, opts, params, args.debug, "rerun-failed")
 
 
 def _cmd_export_viton(args: argparse.Namespace) -> int:

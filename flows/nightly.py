@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger
 from flows.runners import make_task_runner
 from flows.steps import prepare_items, render_shards
 from tasks.catalog import task_load_catalog, task_write_sample_catalog
-from tasks.prep import cloth_masker, garment_classifier
+from tasks.prep import cloth_masker, garment_classifier, person_parser
 from tasks.runs import task_close_run, task_open_run, task_plan_run
 from vton.config import RunSettings
 from vton.plan import PlanContext
@@ -65,17 +65,19 @@ def nightly(
 def nightly_run(settings: RunSettings, run_id: str | None = None) -> dict:
     """The nightly run's body, on whatever task runner `nightly` gave it."""
     logger = get_run_logger()
-    store = Store(settings.store, settings.storage_options)
+    store = Store(settings.store, settings.storage_options)  # a bad URL fails here
+    store.check()  # missing or refused credentials, an unreachable endpoint: before any work
     run_id = run_id or new_run_id()
     run_date = settings.run_date or dt.datetime.now(dt.timezone.utc).date()
     options = renderer_options(settings)
     renderer = make_renderer(settings.renderer, options)  # bad checkpoints fail here, early
     renderer_name = renderer.name
-    # Built here too so a bad masker or classifier configuration fails before any work, and
-    # so the run records the exact models (ids carry their weights' digests).
+    # Built here too so a bad masker, classifier or parser configuration fails before any
+    # work, and so the run records the exact models (ids carry their weights' digests).
     # (the same per-process instances the prep tasks use when they run in this process)
     masker_id = cloth_masker(settings.masker).id
     classifier_id = garment_classifier(settings.classifier).id
+    person_parser(settings.human_parser)  # a bad --human-parser too, not once per person chunk
     products_url, persons_url = settings.catalog, settings.persons
     if products_url is None or persons_url is None:
         sample_products, sample_persons = task_write_sample_catalog(store)

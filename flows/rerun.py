@@ -38,7 +38,9 @@ def rerun_failed(run_id: str, store: str, storage_options: dict | None = None) -
     The run's own settings (from its manifest) are used, with this call's storage options
     (credentials are never saved in a manifest).
     """
-    manifest = read_manifest(Store(store, storage_options), run_id)
+    st = Store(store, storage_options)
+    st.check()  # bad credentials or endpoint: one configuration error, before any work
+    manifest = read_manifest(st, run_id)
     settings = RunSettings(
         **{**manifest["settings"], "store": store, "storage_options": storage_options or {}}
     )
@@ -82,9 +84,10 @@ def rerun_run(run_id: str, settings: RunSettings, manifest: dict) -> dict:
         settings.output_format,
         manifest["masker"],
         renderer_options(settings),
+        attempt=int(manifest.get("attempts", 1)) + 1,
     )
     errors, elapsed = render_shards(st, ctx, shards, settings)
-    result = task_close_run(st, run_id, errors, elapsed)
+    result = task_close_run(st, run_id, errors, elapsed, attempt=ctx.attempt)
     if errors:
         raise ShardsCrashed(f"run {run_id}: shard(s) {sorted(errors)} crashed again")
     return result

@@ -3,12 +3,23 @@
 The nightly run never stops for one bad item. What it records depends on whether trying again
 could help: an input that is wrong in itself (corrupt image, no person in the photo, unsafe
 id) is `invalid` and stays so until the catalog changes; anything else (an unreachable URL, a
-storage hiccup, a bug) is `failed`, and `vton rerun-failed` retries it.
+storage hiccup, a bug) is `failed`, and `vton rerun-failed` retries it. Which exception is
+which is decided in one place, `vton.failures.failure_status`.
+
+A `ConfigError` is neither: it is the run's own configuration (a checkpoint, masker,
+classifier, human parser, store URL or credentials) that cannot work, found before any item
+is touched. The run stops whole, and the CLI shows it as one line rather than a crash.
 """
 
 from __future__ import annotations
 
-__all__ = ["InvalidInputError", "CheckpointError", "status_for_exception", "one_line"]
+__all__ = [
+    "InvalidInputError",
+    "ConfigError",
+    "CheckpointError",
+    "StoreConfigError",
+    "one_line",
+]
 
 
 class InvalidInputError(ValueError):
@@ -24,16 +35,24 @@ class InvalidInputError(ValueError):
         self.reason = reason
 
 
-class CheckpointError(ValueError):
+class ConfigError(ValueError):
+    """The run's configuration cannot work: the user's to fix, not a crash.
+
+    The message names the setting and the value at fault (a path, a URL), so one line is
+    enough; subclasses say which kind of setting.
+    """
+
+
+class CheckpointError(ConfigError):
     """A model file that is missing, unreadable or does not fit the network.
 
     Raised before any rendering starts, so a misconfigured run fails fast and whole.
     """
 
 
-def status_for_exception(exc: BaseException) -> str:
-    """Index status for an item that raised `exc`: ``invalid`` or ``failed``."""
-    return "invalid" if isinstance(exc, InvalidInputError) else "failed"
+class StoreConfigError(ConfigError):
+    """A store URL that names no known filesystem, or a store the run cannot reach or is not
+    allowed to use (missing or rejected credentials)."""
 
 
 def one_line(exc: BaseException, limit: int = 500) -> str:

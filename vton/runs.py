@@ -140,8 +140,12 @@ def close_run(
     shard_errors: Mapping[int, str] | None = None,
     shard_elapsed: Mapping[int, float] | None = None,
     phases: Mapping[str, float] | None = None,
+    attempt: int = 1,
 ) -> dict:
     """Reconcile and publish a run; returns the final manifest.
+
+    `attempt` is the attempt closing it (1 for the run, n for its (n-1)th re-run): rows
+    filled in for its crashed shards say which attempt lost them.
 
     `phases` (seconds per stage, from the flow) is recorded for operators: where a night's
     time went.
@@ -167,7 +171,7 @@ def close_run(
             or (table.num_rows and table["run_id"][0].as_py() != run_id)
         ):
             reason = shard_errors.get(shard, "shard did not complete (no index file)")
-            table = _failed_shard_rows(plan, shard, run_id, manifest, reason)
+            table = _failed_shard_rows(plan, shard, run_id, manifest, reason, attempt)
             write_index_shard(store, run_date, shard, table.to_pylist())
         tables.append(table.append_column("shard", pa.array([shard] * table.num_rows, pa.int32())))
         shard_reports[shard] = {
@@ -193,6 +197,9 @@ def close_run(
         shards=[shard_reports[s] for s in sorted(sizes)],
         vton_version=__version__,
     )
+    if "attempt" in rows.column_names:
+        attempts = [a for a in rows["attempt"].to_pylist() if a is not None]
+        manifest["attempts"] = max([int(manifest.get("attempts", 1)), attempt, *attempts])
     if phases:
         manifest["phases"] = {**manifest.get("phases", {}), **phases}
     t_close = time.perf_counter()
@@ -205,7 +212,7 @@ def close_run(
 
 
 def _failed_shard_rows(
-    plan: pa.Table, shard: int, run_id: str, manifest: Mapping, reason: str
+    plan: pa.Table, shard: int, run_id: str, manifest: Mapping, reason: str, attempt: int
 ) -> pa.Table:
     part = plan.filter(pc.equal(plan["shard"], shard)).to_pylist()
     rows = []
@@ -222,6 +229,7 @@ def _failed_shard_rows(
             "warp_uri": p["warp_uri"] if status == "skipped" else None,
             "mask_uri": p["mask_uri"] if status == "skipped" else None,
             "masker": manifest["masker"], "notes": p["notes"],
+            "attempt": attempt,
         })  # fmt: skip
     return pa.Table.from_pylist(rows, schema=INDEX_FILE_SCHEMA)
 

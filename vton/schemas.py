@@ -149,6 +149,8 @@ INDEX_SCHEMA = pa.schema(
         pa.field("rendered_at", pa.timestamp("us", tz="UTC")),
         pa.field("masker", pa.string()),
         pa.field("notes", pa.string()),
+        # Which attempt of the run wrote this row: 1 = the run itself, 2.. = its re-runs.
+        pa.field("attempt", pa.int32()),
     ]
 )
 INDEX_PARTITION_COLUMNS = ("run_date", "shard")

@@ -24,9 +24,24 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from vton.errors import StoreConfigError, one_line
+
 __all__ = ["Store", "is_local_url", "join_key"]
 
 TMP_DIR = ".tmp"
+
+#: Exception names (botocore's, matched by name so that vton needs no botocore) that mean
+#: the store's credentials or endpoint are wrong, not that the service had a bad moment.
+_STORE_CONFIG_ERRORS = frozenset(
+    {
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "CredentialRetrievalError",
+        "EndpointConnectionError",
+        "InvalidEndpointError",
+        "UnknownEndpointError",
+    }
+)
 
 
 def is_local_url(url: str) -> bool:
@@ -68,7 +83,13 @@ class Store:
                 # Other processes rewrite index files and manifests; a cached listing would
                 # hand out stale sizes and ETags (s3fs then refuses the read as expired).
                 options.setdefault("use_listings_cache", False)
-            fs, root = fsspec.core.url_to_fs(url, **options)
+            try:
+                fs, root = fsspec.core.url_to_fs(url, **options)
+            except (ValueError, ImportError) as exc:
+                # An unknown protocol (ValueError) or one whose package is not installed
+                # (ImportError): the URL is the user's to fix, so say so in one line.
+                reason = " ".join(str(exc).split())
+                raise StoreConfigError(f"store {url}: {reason}") from exc
             self.fs = fs
             self.root = root.rstrip("/")
             self.url = url.rstrip("/")
@@ -79,6 +100,29 @@ class Store:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Store, (self.url, self.storage_options))
+
+    def check(self) -> None:
+        """Fail fast, before any work, when the store cannot be used at all.
+
+        Raises `StoreConfigError` naming the URL for a local root that is a file, and for an
+        object store whose credentials are missing or refused or whose endpoint cannot be
+        reached: without this the run would get as far as its first write and stop there
+        with a library traceback. Other errors (a transient server error) propagate as
+        they are.
+        """
+        if self.is_local:
+            if os.path.exists(self.root) and not os.path.isdir(self.root):
+                raise StoreConfigError(f"store {self.url}: is a file, not a directory")
+            return
+        try:
+            self.fs.exists(self.root)
+        except PermissionError as exc:
+            raise StoreConfigError(f"store {self.url}: access denied: {one_line(exc)}") from exc
+        except Exception as exc:
+            names = {t.__name__ for t in type(exc).__mro__}
+            if names & _STORE_CONFIG_ERRORS:
+                raise StoreConfigError(f"store {self.url}: {one_line(exc)}") from exc
+            raise
 
     # -- addressing -------------------------------------------------------------------
     def path(self, key: str) -> str:

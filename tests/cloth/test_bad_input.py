@@ -162,3 +162,21 @@ def test_a_good_photo_after_bad_ones_still_works(run):
     assert item.status == "ok", item.error
     _, mask, meta = _asset(store, item)
     assert mask.shape == (256, 192) and meta["mask_confidence"] >= 0.5
+
+
+def test_directory_is_invalid_not_failed(tmp_path):
+    """A directory can never be read as a file: `invalid`, so rerun-failed leaves it."""
+    (tmp_path / "folder.jpg").mkdir()
+    row = ProductRow("dir", str(tmp_path / "folder.jpg"), category="top", sleeve="short")
+    item = prepare_cloth(
+        Store("memory://bad-input-dir"), row, ClassicalMasker(), max_pixels=MAX_PIXELS
+    )
+    _invalid(item, "IsADirectoryError")
+
+
+def test_missing_file_is_failed_so_a_rerun_retries_it(tmp_path):
+    row = ProductRow("gone", str(tmp_path / "later.jpg"), category="top", sleeve="short")
+    item = prepare_cloth(
+        Store("memory://bad-input-gone"), row, ClassicalMasker(), max_pixels=MAX_PIXELS
+    )
+    assert item.status == "failed" and "FileNotFoundError" in item.error

@@ -227,3 +227,25 @@ def test_sample_catalog_default_run(tmp_path):
 def _no_store_leak(tmp_path):
     yield
     shutil.rmtree(tmp_path / "store", ignore_errors=True)
+
+
+def test_rerun_keeps_the_runs_ok_rows_and_marks_the_attempt(small_catalog, tmp_path):
+    image = small_catalog["dir"] / "img" / "tee-navy.png"
+    hidden = image.with_suffix(".bak")
+    image.rename(hidden)
+    store = Store(str(tmp_path / "store"))
+    m = nightly(settings_for(small_catalog, store.url, shard_size=10))  # one shard, mixed
+    assert m["counts"]["failed"] == 1 and m["counts"]["ok"] == 2
+    first = {r["pair_id"]: r for r in read_index(store).to_pylist()}
+    hidden.rename(image)
+    m2 = rerun_failed(m["run_id"], store.url)
+    assert m2["counts"] == {"ok": 3, "skipped": 0, "failed": 0, "invalid": 0}
+    assert m2["attempts"] == 2
+    after = {r["pair_id"]: r for r in read_index(store).to_pylist()}
+    for pid, r in first.items():
+        if r["status"] == "ok":  # kept as the run rendered it, not rewritten as skipped
+            assert after[pid]["status"] == "ok" and after[pid]["attempt"] == 1
+            assert after[pid]["output_uri"] == r["output_uri"]
+            assert after[pid]["rendered_at"] == r["rendered_at"]
+        else:
+            assert after[pid]["status"] == "ok" and after[pid]["attempt"] == 2

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 
 from vton.digest import file_sha256
-from vton.errors import InvalidInputError
+from vton.errors import ConfigError, InvalidInputError
 
 __all__ = [
     "MASKERS",
@@ -61,7 +61,7 @@ FLAT_OVER_STUDIO = 0.7
 MIN_AREA_FRACTION = 0.005
 
 
-class MaskerConfigError(ValueError):
+class MaskerConfigError(ConfigError):
     """A masker that cannot be built as configured (missing model file or package).
 
     Raised once, when the masker is made, so a misconfigured run fails before any work.

@@ -36,7 +36,8 @@ from vton.cloth.landmarks import GarmentLandmarks, garment_landmarks
 from vton.cloth.masking import LOW_CONFIDENCE, Masker, segment
 from vton.cloth.normalise import CP_VTON_SIZE, HIRES_SIZE, normalise_garment
 from vton.digest import digest_parts
-from vton.errors import InvalidInputError, one_line, status_for_exception
+from vton.errors import InvalidInputError, one_line
+from vton.failures import failure_status
 from vton.imageio import decode_image, decode_mask, encode_image
 from vton.paths import cloth_asset_dir
 from vton.plan import RENDERABLE_CATEGORIES
@@ -96,11 +97,11 @@ def prepare_cloth(
     classifier = classifier or make_classifier(None)  # cached per process
     try:
         data = read_input_bytes(product.image, storage_options)
-    except Exception as exc:  # unreachable file or URL: may be transient, so "failed"
+    except Exception as exc:
         return PreparedItem(
             "cloth",
             product.product_id,
-            "failed",
+            failure_status(exc),  # vton.failures: permanent or not
             error=f"{item}: cannot read {product.image}: {one_line(exc)}",
         )
     digest = digest_parts("cloth", CLOTH_PREP_VERSION, masker.id, classifier.id, data)
@@ -121,7 +122,7 @@ def prepare_cloth(
         return PreparedItem(
             "cloth",
             product.product_id,
-            status_for_exception(exc),
+            failure_status(exc),
             digest=digest,
             error=one_line(exc),
         )

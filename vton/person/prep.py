@@ -39,7 +39,8 @@ from PIL import Image
 
 from vton.catalog import read_input_bytes
 from vton.digest import digest_parts
-from vton.errors import InvalidInputError, one_line, status_for_exception
+from vton.errors import InvalidInputError, one_line
+from vton.failures import failure_status
 from vton.imageio import decode_image, decode_mask, encode_image
 from vton.paths import person_asset_dir
 from vton.person.frame import FRAME_SIZE, Frame
@@ -159,7 +160,7 @@ def prepare_person(
         return PreparedItem(
             "person",
             person.person_id,
-            "failed",
+            failure_status(exc),  # vton.failures: permanent or not
             error=f"{item}: cannot read input: {one_line(exc)}",
         )
     digest = digest_parts(
@@ -194,7 +195,7 @@ def prepare_person(
         return PreparedItem(
             "person",
             person.person_id,
-            status_for_exception(exc),
+            failure_status(exc),
             digest=digest,
             error=one_line(exc),
         )

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import pyarrow.compute as pc
 
 from vton.cloth.prep import ClothAsset, load_cloth_asset
-from vton.errors import one_line, status_for_exception
+from vton.errors import one_line
+from vton.failures import failure_status
 from vton.imageio import encode_image
 from vton.index import read_index_shard, write_index_shard
 from vton.lru import LruCache
@@ -45,6 +46,8 @@ class RunContext:
     output_format: str
     masker: str
     renderer_options: RendererOptions = field(default_factory=RendererOptions)
+    #: 1 for the run itself, n for its (n-1)th `rerun-failed`; recorded on each new row.
+    attempt: int = 1
 
 
 def read_plan_shard(store: Store, run_id: str, shard: int) -> list[dict]:
@@ -94,10 +97,16 @@ def render_shard(
             "model_digest": ctx.model_digest, "input_digest": p["input_digest"],
             "status": p["status"], "error": p["error"], "output_uri": p["output_uri"],
             "warp_uri": p["warp_uri"], "mask_uri": p["mask_uri"], "masker": ctx.masker,
-            "notes": p["notes"],
+            "notes": p["notes"], "attempt": ctx.attempt,
         }  # fmt: skip
-        if p["pair_id"] in kept and p["status"] in (None, kept[p["pair_id"]]["status"]):
-            row = kept[p["pair_id"]]
+        # A re-plan sees this run's own published images and calls their pairs `skipped`;
+        # the record of the run must still say it rendered them, so its ok rows are kept.
+        prior = kept.get(p["pair_id"])
+        if prior is not None and (
+            p["status"] in (None, prior["status"])
+            or (prior["status"] == "ok" and p["status"] == "skipped")
+        ):
+            row = prior
         rows.append(row)
         if row["status"] is None:
             todo.append(row)
@@ -218,7 +227,7 @@ def _publish_or_record(
 
 def _record_failure(row: dict, exc: BaseException) -> None:
     row.update(
-        status=status_for_exception(exc),
+        status=failure_status(exc),
         error=one_line(exc),
         output_uri=None,
         warp_uri=None,
