@@ -1,0 +1,85 @@
+"""The reference-free try-on measures of the catalog benchmark, on hand-made label maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vton.metrics.tryon_fit import (
+    coverage_iou,
+    keep_region,
+    masked_ssim,
+    neckline_error,
+    upper_body_region,
+)
+from vton.person.labels import LIP
+
+H, W = 200, 100
+
+
+def _person() -> tuple[np.ndarray, np.ndarray]:
+    """A body: face rows 10-40, top rows 50-120 (cols 30-70), pants below; keypoints with
+    the neck at y=50 and hips at y=120."""
+    labels = np.zeros((H, W), np.uint8)
+    labels[10:40, 40:60] = LIP["face"]
+    labels[50:120, 30:70] = LIP["upper-clothes"]
+    labels[120:190, 35:65] = LIP["pants"]
+    kp = np.zeros((18, 3), np.float32)
+    kp[1] = (50, 50, 1)
+    kp[2], kp[5] = (35, 52, 1), (65, 52, 1)
+    kp[8], kp[11] = (42, 120, 1), (58, 120, 1)
+    return labels, kp
+
+
+def test_coverage_is_one_for_exact_cover_and_falls_with_overhang():
+    labels, kp = _person()
+    exact = labels == LIP["upper-clothes"]
+    assert coverage_iou(exact, labels, kp) == pytest.approx(1.0)
+    long = exact.copy()
+    long[120:160, 30:70] = True  # a tee hanging to mid-thigh like a dress
+    assert coverage_iou(long, labels, kp) == pytest.approx(70 / 110)
+
+
+def test_dress_counts_only_above_the_hips():
+    labels, kp = _person()
+    labels[labels == LIP["upper-clothes"]] = LIP["dress"]
+    labels[120:170, 30:70] = LIP["dress"]
+    region = upper_body_region(labels, kp)
+    assert region[60, 50] and region[119, 50] and not region[150, 50]
+
+
+def test_keep_region_leaves_out_garments_and_a_margin():
+    labels, kp = _person()
+    mask = labels == LIP["upper-clothes"]
+    keep = keep_region(labels, kp, mask, margin_frac=0.05)
+    assert keep[20, 50]  # face, far from the top
+    assert not keep[60, 50]  # the top itself
+    assert not keep[125, 50]  # pants within the margin under the hem
+    assert keep[180, 50]  # pants far below
+    assert keep[100, 5]  # background away from the body
+
+
+def test_masked_ssim_is_one_for_equal_images_and_sees_only_its_region():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    region = np.zeros((H, W), bool)
+    region[:80] = True
+    b = a.copy()
+    b[120:] = 0  # changed outside the region (beyond the window's reach)
+    assert masked_ssim(a, b, region) == pytest.approx(1.0)
+    b[:80] = 255 - b[:80]
+    assert masked_ssim(a, b, region) < 0.5
+    assert np.isnan(masked_ssim(a, b, np.zeros((H, W), bool)))
+    with pytest.raises(ValueError, match="equal"):
+        masked_ssim(a, b[:10], region)
+
+
+def test_neckline_error_sign_and_scale():
+    _, kp = _person()
+    mask = np.zeros((H, W), bool)
+    mask[64:120, 30:70] = True  # neckline 14 px below the neck, neck-to-hip 70 px
+    assert neckline_error(mask, kp) == pytest.approx(-0.2)
+    mask[36:64, 40:60] = True  # a collar up to the chin
+    assert neckline_error(mask, kp) == pytest.approx(0.2)
+    kp[1, 2] = 0
+    assert np.isnan(neckline_error(mask, kp))

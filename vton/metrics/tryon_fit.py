@@ -1,0 +1,139 @@
+"""Reference-free measures of a try-on on a real photo: coverage, preservation, neckline.
+
+A garment that was never worn by the person in the photo has no ground-truth image, so the
+catalog benchmark (`benchmarks/bench_catalog_tryon.py`) judges what can be judged without
+one, from the person's own parse and keypoints:
+
+- coverage: IoU of the composited-garment mask with the person's upper-body clothing region
+  (CP-VTON's warped-mask IoU, with the old top standing in for the garment's region);
+- preservation: SSIM between try-on and photo where nothing may change (face, hair, legs,
+  lower garment, background), away from both the old and the new garment;
+- neckline: how far the new garment's neckline sits from the neck keypoint, in units of the
+  neck-to-hip length, so that photos of any size and framing compare.
+
+Conventions: images (H, W, 3) uint8 RGB; masks (H, W) bool or uint8 (non-zero = inside);
+label maps (H, W) uint8 LIP ids (`vton.person.labels.LIP`); keypoints (18, 3) float COCO-18
+(x, y, confidence) in the same pixels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from vton.person.labels import LIP
+
+__all__ = [
+    "UPPER_CLOTHING",
+    "KEEP_LABELS",
+    "upper_body_region",
+    "coverage_iou",
+    "keep_region",
+    "masked_ssim",
+    "neckline_error",
+]
+
+#: Labels of the clothing a top replaces (a dress or jumpsuit only above the hips).
+UPPER_CLOTHING = (LIP["upper-clothes"], LIP["coat"])
+_FULL_BODY = (LIP["dress"], LIP["jumpsuits"])
+#: Labels that a try-on of a top must leave as they were.
+KEEP_LABELS = tuple(
+    LIP[n]
+    for n in (
+        "background", "hat", "hair", "sunglasses", "face", "pants", "skirt", "left-leg",
+        "right-leg", "left-shoe", "right-shoe", "socks",
+    )
+)  # fmt: skip
+
+
+def _check_2d(name: str, a: np.ndarray, shape: tuple[int, int]) -> None:
+    if a.shape[:2] != shape:
+        raise ValueError(f"{name} is {a.shape[:2]}, expected {shape}")
+
+
+def upper_body_region(labels: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the old top (upper clothes, coat, and a dress or jumpsuit above the hip
+    keypoints), the region a new top should cover."""
+    region = np.isin(labels, UPPER_CLOTHING)
+    full = np.isin(labels, _FULL_BODY)
+    if full.any():
+        hips = keypoints[[8, 11]]
+        hip_y = float(hips[hips[:, 2] > 0, 1].mean()) if (hips[:, 2] > 0).any() else labels.shape[0]
+        rows = np.arange(labels.shape[0])[:, None] <= hip_y
+        region |= full & rows
+    return region
+
+
+def coverage_iou(mask: np.ndarray, labels: np.ndarray, keypoints: np.ndarray) -> float:
+    """IoU of the composited garment (`mask` > 0) with `upper_body_region`; NaN when both
+    are empty."""
+    _check_2d("mask", mask, labels.shape)
+    a = np.asarray(mask) > 0
+    b = upper_body_region(labels, keypoints)
+    union = np.count_nonzero(a | b)
+    return float(np.count_nonzero(a & b) / union) if union else float("nan")
+
+
+def keep_region(
+    labels: np.ndarray, keypoints: np.ndarray, mask: np.ndarray, margin_frac: float = 0.04
+) -> np.ndarray:
+    """(H, W) bool: pixels of `KEEP_LABELS` farther than a margin (a fraction of the image
+    height) from the new garment, the old top and the arms. The margin leaves out the
+    feathered edges and contact shadows, which a good render is expected to change."""
+    _check_2d("mask", mask, labels.shape)
+    changed = (np.asarray(mask) > 0) | upper_body_region(labels, keypoints)
+    changed |= np.isin(labels, (LIP["left-arm"], LIP["right-arm"], LIP["neck"]))
+    r = max(1, round(margin_frac * labels.shape[0]))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    near = cv2.dilate(changed.astype(np.uint8), kernel) > 0
+    return np.isin(labels, KEEP_LABELS) & ~near
+
+
+def masked_ssim(a: np.ndarray, b: np.ndarray, region: np.ndarray, sigma: float = 1.5) -> float:
+    """Mean SSIM (Wang et al. 2004, Gaussian window `sigma`, on luma) of two (H, W, 3)
+    uint8 images over `region`; NaN for an empty region."""
+    if a.shape != b.shape or a.ndim != 3:
+        raise ValueError(f"images must be equal (H, W, 3), got {a.shape} and {b.shape}")
+    _check_2d("region", region, a.shape[:2])
+    if not region.any():
+        return float("nan")
+    x = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    y = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(z: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(z, (0, 0), sigma)
+
+    mx, my = blur(x), blur(y)
+    vx, vy, cxy = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    s = ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(s[region].mean())
+
+
+def neckline_error(mask: np.ndarray, keypoints: np.ndarray) -> float:
+    """Signed height of the garment's neckline above (+) or below (-) the neck keypoint, over
+    the neck-to-hip length.
+
+    The neckline is the top of the composited garment in a narrow band of columns around the
+    neck keypoint (the centre front). NaN when the neck or both hips are missing or the band
+    holds no garment.
+    """
+    kp = np.asarray(keypoints, np.float64)
+    neck, hips = kp[1], kp[[8, 11]]
+    if neck[2] <= 0 or not (hips[:, 2] > 0).any():
+        return float("nan")
+    hip_y = float(hips[hips[:, 2] > 0, 1].mean())
+    length = hip_y - neck[1]
+    if length <= 0:
+        return float("nan")
+    m = np.asarray(mask) > 0
+    sh = kp[[2, 5]]
+    sw = float(np.hypot(*(sh[0, :2] - sh[1, :2]))) if (sh[:, 2] > 0).all() else 0.2 * m.shape[1]
+    half = max(1, round(0.05 * sw))
+    x0, x1 = max(0, round(neck[0]) - half), min(m.shape[1], round(neck[0]) + half + 1)
+    band = m[:, x0:x1]
+    rows = band.any(axis=1).nonzero()[0]
+    if rows.size == 0:
+        return float("nan")
+    tops = [int(np.argmax(band[:, j])) for j in range(band.shape[1]) if band[:, j].any()]
+    return float((neck[1] - np.median(tops)) / length)
