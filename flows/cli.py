@@ -429,7 +429,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export-viton": _cmd_export_viton,
         "train-classifier": classifier_cli.run,
     }
-    return handlers[args.command](args)
+    try:
+        return handlers[args.command](args)
+    except CONFIG_ERRORS as exc:  # e.g. `vton index --store nosuch://x`: the user's to fix
+        return _config_error(exc, args.command, args.debug)
 
 
 if __name__ == "__main__":

@@ -188,3 +188,17 @@ def test_unreadable_pose_file_fails_the_item_not_the_run(tmp_path):
     bad = PersonRow(row.person_id, row.image, str(tmp_path / "missing.json"), row.parse)
     res = prepare_person(_store("missing"), bad, NoModel(), **LIMITS)
     assert res.status == "failed" and "cannot read input" in res.error
+
+
+def test_directory_is_invalid_and_missing_photo_is_failed(tmp_path, estimator):
+    """A path that can never be a file is permanent (`invalid`, left alone by rerun-failed);
+    a photo not there yet is transient (`failed`, retried)."""
+    (tmp_path / "folder.jpg").mkdir()
+    res = prepare_person(
+        _store("dir"), PersonRow("dir", str(tmp_path / "folder.jpg")), estimator, **LIMITS
+    )
+    assert res.status == "invalid" and "IsADirectoryError" in res.error
+    res = prepare_person(
+        _store("gone"), PersonRow("gone", str(tmp_path / "later.jpg")), estimator, **LIMITS
+    )
+    assert res.status == "failed" and "FileNotFoundError" in res.error

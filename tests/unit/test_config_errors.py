@@ -160,3 +160,12 @@ def test_final_exception_name_reads_the_last_exception() -> None:
         "Traceback (most recent call last):\n  File 'b', line 2\nRuntimeError: wrapped"
     )
     assert _final_exception_name(tb) == "RuntimeError"
+
+
+def test_cli_shows_a_bad_store_of_an_index_query_as_one_line(capsys):
+    from flows.cli import main
+
+    assert main(["index", "--store", "nosuch://x"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith("vton index: store nosuch://x")
+    assert "Traceback" not in err
