@@ -81,6 +81,34 @@ def _table(rows: list[str], cols: list[str], counts: np.ndarray) -> None:
         print(r.ljust(w) + "".join(str(int(v)).rjust(10) for v in line))
 
 
+def _category_confusion(preds, truth) -> None:
+    """Print the category confusion matrix of predictions against (category, sleeve) truths."""
+    cm = np.zeros((len(CATEGORIES), len(CATEGORIES)), int)
+    for p, t in zip(preds, truth, strict=True):
+        cm[CATEGORIES.index(t[0]), CATEGORIES.index(p.category)] += 1
+    print("confusion (rows: true category, columns: predicted)")
+    _table(list(CATEGORIES), list(CATEGORIES), cm)
+
+
+def _sleeve_confusion(has) -> None:
+    """Print the sleeve confusion matrix of (prediction, true sleeve) pairs."""
+    sm = np.zeros((len(SLEEVES), len(SLEEVES) + 1), int)
+    for p, s in has:
+        sm[SLEEVES.index(s), SLEEVES.index(p.sleeve) if p.sleeve else len(SLEEVES)] += 1
+    _table(list(SLEEVES), [*SLEEVES, "none"], sm)
+
+
+def _flagged_line(preds, ok: np.ndarray) -> None:
+    """Print the low-confidence share and the accuracy of flagged vs unflagged items."""
+    flagged = np.array([p.category_confidence < LOW_CATEGORY_CONFIDENCE for p in preds])
+    acc = lambda m: f"{ok[m].mean():.3f}" if m.any() else "-"  # noqa: E731
+    print(
+        f"low-confidence-category (confidence < {LOW_CATEGORY_CONFIDENCE}): "
+        f"{flagged.mean():.1%} flagged; accuracy flagged {acc(flagged)}, "
+        f"unflagged {acc(~flagged)}; {int((~ok & ~flagged).sum())} errors not flagged"
+    )
+
+
 def real_photos(clf, data: Path, batch: int = 64) -> None:
     items, _ = read_image_folder(data / "validation", FOLDER_CLASSES)
     preds = []
@@ -91,11 +119,7 @@ def real_photos(clf, data: Path, batch: int = 64) -> None:
     ok = np.array([p.category == t[0] for p, t in zip(preds, truth, strict=True)])
     print(f"\n== real photos: {data / 'validation'} ({len(items)} photos, never trained on)")
     print(f"category accuracy {ok.mean():.3f}  ({_ratio(ok.mean(), TARGET_CATEGORY)})")
-    cm = np.zeros((len(CATEGORIES), len(CATEGORIES)), int)
-    for p, t in zip(preds, truth, strict=True):
-        cm[CATEGORIES.index(t[0]), CATEGORIES.index(p.category)] += 1
-    print("confusion (rows: true category, columns: predicted)")
-    _table(list(CATEGORIES), list(CATEGORIES), cm)
+    _category_confusion(preds, truth)
     fine = sorted({c for _, c in items})
     fm = np.zeros((len(fine), len(CATEGORIES)), int)
     for (_, c), p in zip(items, preds, strict=True):
@@ -109,23 +133,13 @@ def real_photos(clf, data: Path, batch: int = 64) -> None:
         f"(t-shirt, longsleeve, outwear; a non-top prediction counts as wrong)  "
         f"({_ratio(s_ok.mean(), TARGET_SLEEVE)})"
     )
-    sm = np.zeros((len(SLEEVES), len(SLEEVES) + 1), int)
-    for p, s in has:
-        sm[SLEEVES.index(s), SLEEVES.index(p.sleeve) if p.sleeve else len(SLEEVES)] += 1
-    _table(list(SLEEVES), [*SLEEVES, "none"], sm)
+    _sleeve_confusion(has)
     shirts = [p.sleeve for (_, c), p in zip(items, preds, strict=True) if c == "shirt"]
     print(
         "shirts (sleeve not labelled): predicted "
         + ", ".join(f"{s}: {shirts.count(s)}" for s in [*SLEEVES, None])
     )
-    conf = np.array([p.category_confidence for p in preds])
-    flagged = conf < LOW_CATEGORY_CONFIDENCE
-    acc = lambda m: f"{ok[m].mean():.3f}" if m.any() else "-"  # noqa: E731
-    print(
-        f"low-confidence-category (confidence < {LOW_CATEGORY_CONFIDENCE}): "
-        f"{flagged.mean():.1%} flagged; accuracy flagged {acc(flagged)}, "
-        f"unflagged {acc(~flagged)}; {int((~ok & ~flagged).sum())} errors not flagged"
-    )
+    _flagged_line(preds, ok)
 
 
 def studio_photos(clf, root: Path) -> None:
@@ -142,28 +156,15 @@ def studio_photos(clf, root: Path) -> None:
     ok = np.array([p.category == t[0] for p, t in zip(preds, truth, strict=True)])
     print(f"\n== studio photos: {root} ({len(rows)} photos, measure only)")
     print(f"category accuracy {ok.mean():.3f}  ({_ratio(ok.mean(), TARGET_STUDIO_CATEGORY)})")
-    cm = np.zeros((len(CATEGORIES), len(CATEGORIES)), int)
-    for p, t in zip(preds, truth, strict=True):
-        cm[CATEGORIES.index(t[0]), CATEGORIES.index(p.category)] += 1
-    print("confusion (rows: true category, columns: predicted)")
-    _table(list(CATEGORIES), list(CATEGORIES), cm)
+    _category_confusion(preds, truth)
     has = [(p, t[1]) for p, t in zip(preds, truth, strict=True) if t[1] is not None]
     s_ok = np.array([p.sleeve == s for p, s in has])
     print(
         f"sleeve accuracy {s_ok.mean():.3f} over {len(has)} photos with a sleeve label  "
         f"({_ratio(s_ok.mean(), TARGET_STUDIO_SLEEVE)})"
     )
-    sm = np.zeros((len(SLEEVES), len(SLEEVES) + 1), int)
-    for p, s in has:
-        sm[SLEEVES.index(s), SLEEVES.index(p.sleeve) if p.sleeve else len(SLEEVES)] += 1
-    _table(list(SLEEVES), [*SLEEVES, "none"], sm)
-    flagged = np.array([p.category_confidence < LOW_CATEGORY_CONFIDENCE for p in preds])
-    acc = lambda m: f"{ok[m].mean():.3f}" if m.any() else "-"  # noqa: E731
-    print(
-        f"low-confidence-category (confidence < {LOW_CATEGORY_CONFIDENCE}): "
-        f"{flagged.mean():.1%} flagged; accuracy flagged {acc(flagged)}, "
-        f"unflagged {acc(~flagged)}; {int((~ok & ~flagged).sum())} errors not flagged"
-    )
+    _sleeve_confusion(has)
+    _flagged_line(preds, ok)
 
 
 def synthetic(clf, n: int, epochs: int, train: bool) -> None:
