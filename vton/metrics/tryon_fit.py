@@ -132,8 +132,8 @@ def neckline_error(mask: np.ndarray, keypoints: np.ndarray) -> float:
     half = max(1, round(0.05 * sw))
     x0, x1 = max(0, round(neck[0]) - half), min(m.shape[1], round(neck[0]) + half + 1)
     band = m[:, x0:x1]
-    rows = band.any(axis=1).nonzero()[0]
-    if rows.size == 0:
+    filled = band.any(axis=0)
+    if not filled.any():
         return float("nan")
-    tops = [int(np.argmax(band[:, j])) for j in range(band.shape[1]) if band[:, j].any()]
+    tops = band.argmax(axis=0)[filled]  # first garment row of each column
     return float((neck[1] - np.median(tops)) / length)
