@@ -28,12 +28,12 @@ from vton.person.labels import LIP
 from vton.person.prep import PersonAsset
 from vton.render import physical
 from vton.render.base import RenderOutput, RenderRequest
+from vton.render.body import body_frame
 from vton.render.garment_geometry import garment_geometry
 from vton.render.physical import (
     PHYSICAL_VERSION,
     PhysicalRenderer,
     TorsoMeasure,
-    body_frame,
     measure_torso,
     plan_drape,
 )

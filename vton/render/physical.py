@@ -49,32 +49,29 @@ from vton.digest import digest_parts
 from vton.errors import InvalidInputError
 from vton.geometry.capsules import capsule_mask
 from vton.geometry.tps import ThinPlateSpline, backward_maps, fit_tps
-from vton.person.keypoints import IDX
 from vton.person.labels import LIP
 from vton.person.parsing import estimate_labels, face_ellipse
-from vton.person.prep import complete_torso
 from vton.render.base import PairwiseRenderer, RenderOutput, RenderRequest
+from vton.render.body import ARM_HALF, SEAM_OUT, SEAM_UP, Body, arm_segments, body_frame, unit
 from vton.render.garment_geometry import (
     GarmentGeometry,
     garment_geometry,
     torso_and_sleeve_masks,
 )
+from vton.render.removal import remove_old_clothes
 from vton.render.shading import (
     apply_gain,
     feather,
-    push_pull_fill,
     shading_gain,
     soft_shadow,
 )
 
 __all__ = [
     "PHYSICAL_VERSION",
-    "Body",
     "TorsoMeasure",
     "SleevePlan",
     "DrapePlan",
     "Drape",
-    "body_frame",
     "measure_torso",
     "plan_drape",
     "PhysicalRenderer",
@@ -83,19 +80,8 @@ __all__ = [
 #: Bump when the output changes for the same inputs: it is part of the model digest.
 PHYSICAL_VERSION = "1"
 
-# Body proportions, in shoulder widths (the distance between the shoulder joints).
-#: Shoulder seams sit this far outside the shoulder joints, and this far above them.
-SEAM_OUT, SEAM_UP = 0.1, 0.06
-#: Visible torso half-width just under the arms, and the least at the hips.
-CHEST_HALF, HIP_HALF_MIN = 0.52, 0.44
-#: Visible hip half-width per hip-joint half-distance.
-HIP_WIDTH_RATIO = 1.6
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)
-#: Upper arm and forearm lengths when the elbow or wrist is missing.
-UPPER_ARM, FOREARM = 0.8, 0.7
-#: Arm half-thickness at the shoulder, elbow and wrist.
-ARM_HALF = (0.15, 0.12, 0.085)
 #: A garment this long for its chest width (length / chest width) ends at the hips.
 STANDARD_LENGTH_RATIO = 1.39
 #: ... and ends this far (fraction of the torso) below the hip joints.
@@ -112,130 +98,6 @@ _HEAD = (LIP["hat"], LIP["hair"], LIP["sunglasses"], LIP["face"])
 _ARMS = (LIP["left-arm"], LIP["right-arm"])
 _OLD_UPPER = (LIP["upper-clothes"], LIP["coat"])
 _OLD_FULL = (LIP["dress"], LIP["jumpsuits"])  # removed above the new hem only
-_LOWER = (LIP["pants"], LIP["skirt"])
-_SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = float(np.hypot(*v))
-    return v / n if n > 1e-9 else v
-
-
-@dataclass(frozen=True)
-class Body:
-    """A person's body frame, in the photo's pixels (x, y).
-
-    kp: (18, 3) keypoints with estimated hips filled in; sw: shoulder width (joint to
-    joint); axis: unit vector down the body (shoulder midpoint to hip midpoint);
-    across_sh / across_hip: unit vectors along the shoulder and hip lines, viewer's left
-    to right; torso_len: shoulder midpoint to hip midpoint; arms: for each side (-1 the
-    viewer's left, the person's right; +1) the shoulder joint, elbow and wrist (estimated
-    where missing).
-    """
-
-    kp: np.ndarray
-    sw: float
-    shoulder_mid: np.ndarray
-    hip_mid: np.ndarray
-    axis: np.ndarray
-    across_sh: np.ndarray
-    across_hip: np.ndarray
-    torso_len: float
-    arms: dict
-    notes: tuple[str, ...]
-
-    def across(self, level: np.ndarray) -> np.ndarray:
-        """(N, 2) unit vectors along the body at `level` px below the shoulder line."""
-        t = np.clip(np.asarray(level, np.float64) / self.torso_len, 0.0, 1.0)[:, None]
-        v = self.across_sh[None] * (1 - t) + self.across_hip[None] * t
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    def centre(self, level: np.ndarray) -> np.ndarray:
-        """(N, 2) points on the body axis `level` px below the shoulder midpoint."""
-        return self.shoulder_mid[None] + np.asarray(level, np.float64)[:, None] * self.axis[None]
-
-    def width_model(self, level: np.ndarray) -> np.ndarray:
-        """Keypoint estimate of the visible torso half-width (px) at `level`."""
-        hip_half = float(np.hypot(*(self.kp[11, :2] - self.kp[8, :2]))) / 2
-        w_hip = max(HIP_HALF_MIN * self.sw, HIP_WIDTH_RATIO * hip_half)
-        t = np.clip((np.asarray(level, np.float64) / self.torso_len - 0.2) / 0.8, 0.0, 1.0)
-        return CHEST_HALF * self.sw * (1 - t) + w_hip * t
-
-
-def body_frame(keypoints: np.ndarray, item: str = "person") -> Body:
-    """The body frame of (18, 3) COCO-18 keypoints (x, y, confidence) in photo pixels.
-
-    Raises `InvalidInputError` when the shoulders are missing or on top of each other (no
-    garment can be placed), `ValueError` for a wrong shape.
-    """
-    kp = np.asarray(keypoints, np.float64)
-    if kp.shape != (18, 3):
-        raise ValueError(f"expected (18, 3) keypoints, got {kp.shape}")
-    if not np.isfinite(kp).all():
-        raise InvalidInputError(item, "keypoints are not finite")
-    if kp[IDX["RShoulder"], 2] <= 0 or kp[IDX["LShoulder"], 2] <= 0:
-        raise InvalidInputError(item, "shoulders not visible: the garment cannot be placed")
-    rs, ls = kp[IDX["RShoulder"], :2], kp[IDX["LShoulder"], :2]
-    sw = float(np.hypot(*(ls - rs)))
-    if sw < 4.0:
-        raise InvalidInputError(item, f"shoulders {sw:.1f} px apart: too small to dress")
-    done, notes = complete_torso(kp.astype(np.float32))
-    kp = done.astype(np.float64)
-    across_sh = _unit(ls - rs)
-    perp = np.array([-across_sh[1], across_sh[0]])
-    if perp[1] < 0:
-        perp = -perp
-    shoulder_mid = (rs + ls) / 2
-    hip_mid = (kp[8, :2] + kp[11, :2]) / 2
-    down = hip_mid - shoulder_mid
-    if float(down @ perp) < 0.6 * sw or float(np.hypot(*down)) > 3.5 * sw:
-        # Hips above or far from the shoulders: a detection error; use the estimate.
-        est = kp.copy()
-        est[[8, 11]] = 0
-        kp = complete_torso(est.astype(np.float32))[0].astype(np.float64)
-        hip_mid = (kp[8, :2] + kp[11, :2]) / 2
-        down = hip_mid - shoulder_mid
-        notes = sorted({*notes, "hips-estimated"})
-    axis = _unit(down)
-    across_hip = _unit(kp[11, :2] - kp[8, :2])
-    if float(across_hip @ across_sh) < 0.5:
-        across_hip = across_sh
-    arms = {}
-    for side, (s, e, w) in ((-1, (2, 3, 4)), (1, (5, 6, 7))):
-        joint = kp[s, :2]
-        # A missing arm hangs down, a little away from the body.
-        default_dir = _unit(axis + 0.27 * across_sh * side)
-        elbow = kp[e, :2] if kp[e, 2] > 0 else joint + default_dir * UPPER_ARM * sw
-        follow = elbow + _unit(elbow - joint) * FOREARM * sw
-        wrist = kp[w, :2] if kp[w, 2] > 0 else follow
-        if float(np.hypot(*(elbow - joint))) < 0.1 * sw:
-            elbow = joint + default_dir * UPPER_ARM * sw
-        if float(np.hypot(*(wrist - elbow))) < 0.1 * sw:
-            wrist = elbow + _unit(elbow - joint) * FOREARM * sw
-        arms[side] = (joint, elbow, wrist)
-    return Body(
-        kp,
-        sw,
-        shoulder_mid,
-        hip_mid,
-        axis,
-        across_sh,
-        across_hip,
-        float(np.hypot(*down)),
-        arms,
-        tuple(notes),
-    )
-
-
-def _arm_segments(body: Body, scale: float, skip_top: float = 0.0):
-    """Capsule segments along both arms; `scale` multiplies the arm thickness; the first
-    `skip_top` of the upper arm is left out (it overlaps the shoulder)."""
-    segs = []
-    for joint, elbow, wrist in body.arms.values():
-        start = joint + (elbow - joint) * skip_top
-        segs.append((start, elbow, ARM_HALF[1] * body.sw * scale))
-        segs.append((elbow, wrist, ARM_HALF[2] * body.sw * scale))
-    return segs
 
 
 def _measure_half_widths(
@@ -387,7 +249,7 @@ def measure_torso(body: Body, labels: np.ndarray) -> TorsoMeasure:
         raise ValueError(f"expected (H, W) labels, got {labels.shape}")
     person = (labels > 0) & ~np.isin(labels, _HEAD)
     inside = person & ~np.isin(labels, _ARMS)
-    inside &= ~capsule_mask(labels.shape, _arm_segments(body, 1.0))
+    inside &= ~capsule_mask(labels.shape, arm_segments(body, 1.0))
     # Measured down to the hips only: below them the silhouette is the legs.
     levels = np.linspace(0.2, 1.0, 6) * body.torso_len
     wl, wr = _measure_half_widths(body, inside, levels)
@@ -500,12 +362,12 @@ def _path_point(path: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray]:
     i = int(min(np.searchsorted(cum, dist, side="right") - 1, len(seg) - 1))
     t = (dist - cum[i]) / max(lens[i], 1e-9)
     p = path[i] + seg[i] * t
-    d = _unit(seg[i])
+    d = unit(seg[i])
     # Blend directions near the joint so the sleeve's edges turn smoothly.
     if i + 1 < len(seg) and lens[i] - (dist - cum[i]) < 0.15 * lens[i]:
-        d = _unit(d + _unit(seg[i + 1]))
+        d = unit(d + unit(seg[i + 1]))
     elif i > 0 and dist - cum[i] < 0.15 * lens[i]:
-        d = _unit(d + _unit(seg[i - 1]))
+        d = unit(d + unit(seg[i - 1]))
     return p, d
 
 
@@ -527,7 +389,7 @@ def _plan_sleeve(side, sl, body: Body, forward, s: float, regularisation: float)
     # Garment sleeve frame.
     gc0 = sl.root_centre
     gc1 = sl.cuff_centre
-    gd = _unit(gc1 - gc0)
+    gd = unit(gc1 - gc0)
     gn = np.array([-gd[1], gd[0]])
     if (np.asarray(sl.root_outer) - gc0) @ gn < 0:
         gn = -gn
@@ -584,34 +446,6 @@ class Drape:
     plan: DrapePlan
     garment: np.ndarray
     garment_mask: np.ndarray
-
-
-def _bare_body(
-    body: Body, plan: DrapePlan, shape: tuple[int, int], origin: np.ndarray
-) -> np.ndarray:
-    """(H, W) bool over a crop at `origin`: where the person's bare body probably is under
-    the clothes, from the keypoints alone (the clothes' outline says how loose they were,
-    not where the body is): a neck, shoulders sloping from it to the seams, the torso at
-    the keypoint estimate of its width down to the hips, and the arms."""
-    sw = body.sw
-    top = plan.seam_level
-    levels = np.concatenate(
-        [
-            [top - 0.45 * sw, top - 0.1 * sw, top - 0.09 * sw],
-            np.linspace(top, body.torso_len * 1.05, 8),
-        ]
-    )
-    half = body.width_model(levels)
-    # neck, the base of the neck, the shoulders' slope down to the seams
-    half[:4] = np.array([0.16, 0.16, 0.24, 0.5 + SEAM_OUT]) * sw
-    centre = body.centre(levels) - origin
-    acr = body.across(levels)
-    left = centre - acr * half[:, None]
-    right = centre + acr * half[:, None]
-    poly = np.concatenate([left, right[::-1]])
-    out = np.zeros(shape, np.uint8)
-    cv2.fillPoly(out, [np.round(poly).astype(np.int32)], 1)
-    return out.astype(bool) | capsule_mask(shape, _arm_segments(body, 1.15), origin)
 
 
 class PhysicalRenderer(PairwiseRenderer):
@@ -789,7 +623,7 @@ class PhysicalRenderer(PairwiseRenderer):
         # Occluders: head always in front; arms in front of the torso part.
         head = np.isin(lab, _HEAD)
         arms_front = np.isin(lab, _ARMS)
-        caps = capsule_mask((bh, bw), _arm_segments(body, 0.75, skip_top=0.4), origin)
+        caps = capsule_mask((bh, bw), arm_segments(body, 0.75, skip_top=0.4), origin)
         arms_front |= caps & old
         head_a = feather(head, fsig)
         arms_a = feather(arms_front, fsig)
@@ -806,7 +640,7 @@ class PhysicalRenderer(PairwiseRenderer):
             sleeve_alpha_total = np.maximum(sleeve_alpha_total, a)
 
         # Base: the photo with the old clothes removed.
-        base = self._remove_old(crop, lab, old, body, plan, origin)
+        base = remove_old_clothes(crop, lab, old, body, plan.seam_level, plan.hem_level, origin)
 
         # Light.
         gain = shading_gain(crop, old, sw, strength=self.shading, wrinkles=self.wrinkles)
@@ -867,68 +701,6 @@ class PhysicalRenderer(PairwiseRenderer):
         comp[y0:y1, x0:x1] = np.clip(cover * 255 + 0.5, 0, 255).astype(np.uint8)
         notes = tuple(sorted(set(body.notes) | set(meta.get("notes", ())) & {"hips-estimated"}))
         return RenderOutput(tryon=tryon, warped_cloth=warped, composition_mask=comp, notes=notes)
-
-    def _remove_old(self, crop, lab, old, body: Body, plan: DrapePlan, origin) -> np.ndarray:
-        """The crop with the old upper clothes replaced by what would be seen without them:
-        skin where the body is (`_bare_body`), the lower clothes below the new hem, the
-        background outside."""
-        if not old.any():
-            return crop
-        bh, bw = lab.shape
-        sw = body.sw
-        # Grow into the background a little: the old clothes' anti-aliased fringe.
-        grow = cv2.dilate(old.astype(np.uint8), _disc(max(1, round(0.012 * sw)))).astype(bool)
-        old = old | (grow & (lab == 0))
-        ys, xs = np.nonzero(old)
-        bare = _bare_body(body, plan, (bh, bw), origin)
-        rel = np.stack([xs, ys], 1) + origin - body.shoulder_mid
-        level = rel @ body.axis
-        below = level > plan.hem_level
-        skin = bare[ys, xs] & ~below
-        lower = below & bare[ys, xs]
-        bg = ~(skin | lower)
-        crop_f = crop.astype(np.float32)
-        out = crop_f.copy()
-        if skin.any():
-            out[ys[skin], xs[skin]] = self._skin(crop_f, lab, old, bare, sw)[ys[skin], xs[skin]]
-        for sel, labels_src in ((lower, _LOWER), (bg, (0,))):
-            if not sel.any():
-                continue
-            src = np.isin(lab, labels_src) & ~old
-            if labels_src == (0,):
-                src = cv2.erode(src.astype(np.uint8), _disc(max(1, round(0.01 * sw)))).astype(bool)
-            if not src.any():
-                src = ~old & ~np.isin(lab, _HEAD)
-            if not src.any():
-                continue
-            fill = push_pull_fill(crop_f, src.astype(np.float32))
-            out[ys[sel], xs[sel]] = fill[ys[sel], xs[sel]]
-        return out
-
-    def _skin(self, crop_f, lab, old, bare, sw) -> np.ndarray:
-        """A skin layer over the crop: the person's skin colour, lit like the old clothes
-        were (their low-frequency light), darker towards the body's outline (it turns
-        away from the light)."""
-        # The face is the largest, best lit patch of skin; the neck is usually in its
-        # shadow and arms are often small.
-        face = lab == LIP["face"]
-        skin_px = np.isin(lab, _SKIN)
-        if face.sum() >= 50:
-            colour = 0.93 * np.median(crop_f[face], axis=0)
-        elif skin_px.sum() >= 20:
-            colour = np.median(crop_f[skin_px], axis=0)
-        else:
-            colour = np.array([205.0, 160.0, 135.0])
-        light = shading_gain(crop_f.astype(np.uint8), old, sw, strength=0.8, wrinkles=0.0)
-        # Rounded body: a soft falloff over the outer tenth of a shoulder width.
-        dist = cv2.distanceTransform(bare.astype(np.uint8), cv2.DIST_L2, 3)
-        light *= 0.82 + 0.18 * np.minimum(dist / max(0.1 * sw, 1.0), 1.0)
-        # The chin's shadow on the neck.
-        chin = soft_shadow(face.astype(np.float32), 0.06 * sw, (0.0, 0.06 * sw))
-        light *= 1 - 0.35 * chin * (1 - face)
-        skin = np.empty_like(crop_f)
-        skin[:] = colour
-        return apply_gain(skin, light)
 
 
 def _on_shoulders(
