@@ -236,21 +236,47 @@ def _fit_line(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
     return float(a), float(b)
 
 
-def _armpit_row(edge: np.ndarray, line: tuple[float, float], start: int, stop: int, tol: float):
-    """Walking up from row `start` to `stop`, the last row before the edge leaves the line
-    by more than `tol` for 3 rows running (or `stop`)."""
+def _armpit_row(
+    edge: np.ndarray,
+    line: tuple[float, float],
+    side: int,
+    start: int,
+    stop: int,
+    tol: float,
+    gh: int,
+) -> int:
+    """Walking up from row `start` to `stop` along one side's body edge (`edge`: x per row,
+    NaN off the body; `side` -1 left, +1 right), the last row before the edge leaves the
+    body for 3 rows running (or `stop`).
+
+    The edge leaves the body where a sleeve joins it (it steps outwards from the rows just
+    below: a local test, so a shaped body that narrows at the waist or flares at the hem
+    is still followed) or where a sleeveless armhole curves in; a slow drift outwards from
+    the body's side line (a batwing sleeve growing out of the body) leaves it too.
+    """
     a, b = line
+    k = max(2, round(0.02 * gh))
+    jump = max(2.0, 0.02 * gh)
+    inward = max(3 * tol, 0.04 * gh)
     run = 0
     last_ok = start
+    seen: dict[int, float] = {}
     for y in range(start, stop - 1, -1):
         x = edge[y]
-        if not np.isfinite(x) or abs(x - (a + b * y)) > tol:
+        ok = bool(np.isfinite(x))
+        if ok:
+            off = side * (x - (a + b * y))  # > 0: outside the side line
+            below = seen.get(y + k)
+            stepped = below is not None and side * (x - below) > jump
+            ok = not stepped and -inward <= off <= max(3 * tol, 0.04 * gh)
+        if ok:
+            run = 0
+            last_ok = y
+            seen[y] = float(x)
+        else:
             run += 1
             if run >= 3:
                 return last_ok
-        else:
-            run = 0
-            last_ok = y
     return last_ok
 
 
@@ -345,15 +371,15 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         raise InvalidInputError(item, "garment silhouette has no body below the sleeves")
     tol = max(1.5, 0.012 * gh)
     lines, armpits = [], []
-    for edge in (left, right):
+    for side, edge in ((-1, left), (1, right)):
         # A short fit extrapolates badly (a 1 px quantised edge): find the armpit roughly,
         # refit the line over the whole body below it, then find the armpit again.
         line = _fit_line(rows.astype(np.float64), edge[rows])
-        rough = _armpit_row(edge, line, lo, y0, 3 * tol)
+        rough = _armpit_row(edge, line, side, lo, y0, 3 * tol, gh)
         body = np.arange(min(rough + max(2, int(0.05 * gh)), lo), hi + 1)
         line = _fit_line(body.astype(np.float64), edge[body])
         lines.append(line)
-        armpits.append(_armpit_row(edge, line, hi, y0, tol))
+        armpits.append(_armpit_row(edge, line, side, hi, y0, tol, gh))
     side_l, side_r = lines
     ap_l, ap_r = armpits
 

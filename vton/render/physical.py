@@ -74,6 +74,7 @@ __all__ = [
     "Drape",
     "measure_torso",
     "plan_drape",
+    "garment_scale",
     "PhysicalRenderer",
 ]
 
@@ -82,12 +83,16 @@ PHYSICAL_VERSION = "1"
 
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)
-#: A garment this long for its chest width (length / chest width) ends at the hips.
-STANDARD_LENGTH_RATIO = 1.39
-#: ... and ends this far (fraction of the torso) below the hip joints.
-HEM_BELOW_HIPS = 0.04
-#: Garment-length factor limits: no garment ends above the waist or at the knees.
-LENGTH_CLAMP = (0.8, 1.25)
+#: The garment's chest is this much wider than the body's under the arms (ease).
+CHEST_EASE = 1.06
+#: The chest is measured this far (fraction of the garment's length) below the armpits.
+CHEST_DROP = 0.05
+#: A sleeved garment's shoulder points are taken as its seams when its chest is this
+#: wide for their distance (a dropped or off-shoulder cut falls outside).
+SEAM_TO_CHEST = (0.58, 1.2)
+#: The hem ends between these levels (torso lengths below the shoulder line): a crop
+#: top's at the least, a tunic's at the most; a silhouette read wrongly stays a top.
+HEM_RANGE = (0.4, 1.6)
 #: Sleeve opening on the body per half of its flat width (a tube seen from the front).
 TUBE = 0.72
 #: Below the arms a loose garment narrows with the body to at most this fraction of the
@@ -256,6 +261,32 @@ def measure_torso(body: Body, labels: np.ndarray) -> TorsoMeasure:
     return TorsoMeasure(_seam_level(body, person), levels, wl, wr)
 
 
+def garment_scale(g: GarmentGeometry, body: Body, measure: TorsoMeasure) -> float:
+    """Photo pixels per garment-canvas pixel that fit garment `g` to the body.
+
+    A garment photo has no scale: it is sized from what it must cover. Its chest (the body
+    part's width just under the armpits) goes onto the body's chest under the arms, with
+    ease; a sleeved garment's shoulder seams also go onto the body's shoulder seams. The
+    two estimates disagree when a photo's sleeves splay out (the shoulder point moves out
+    along the sleeve) or a mannequin widens the chest, so a sleeved garment takes their
+    geometric mean. Sleeveless cuts (straps, halters) and off-shoulder cuts have no seam
+    on the shoulders: the chest alone sizes them.
+    """
+    length_g = max(g.hem_y - g.shoulder_y, 1.0)
+    ap_y = (g.armpit_left[1] + g.armpit_right[1]) / 2
+    y = ap_y + CHEST_DROP * length_g
+    chest_g = max(float(g.side_x(1, y) - g.side_x(-1, y)), 1.0)
+    chest_b = float(measure.half_left[0] + measure.half_right[0])
+    s_chest = CHEST_EASE * chest_b / chest_g
+    if g.sleeve == "sleeveless":
+        return s_chest
+    shoulders_g = max(g.shoulder_right[0] - g.shoulder_left[0], 1.0)
+    if not SEAM_TO_CHEST[0] <= chest_g / shoulders_g <= SEAM_TO_CHEST[1]:
+        return s_chest
+    s_seams = 2 * (0.5 + SEAM_OUT) * body.sw / shoulders_g
+    return float(np.sqrt(s_chest * s_seams))
+
+
 def plan_drape(
     geometry: GarmentGeometry,
     body: Body,
@@ -269,13 +300,10 @@ def plan_drape(
     g = geometry
     sw = body.sw
     seam_level = measure.seam_level
-    # Garment length on the body, from its proportions.
-    chest_g = max(g.chest_half_width, 1.0)
+    # Size from the body: the hem goes where the garment's own proportions put it.
     length_g = max(g.hem_y - g.shoulder_y, 1.0)
-    ratio = length_g / (2 * chest_g) / STANDARD_LENGTH_RATIO
-    ratio = float(np.clip(ratio, *LENGTH_CLAMP))
-    hem_level = body.torso_len * (1 + HEM_BELOW_HIPS) * ratio
-    hem_level = max(hem_level, 0.5 * body.torso_len)
+    s = garment_scale(g, body, measure)
+    hem_level = float(np.clip(seam_level + length_g * s, *(r * body.torso_len for r in HEM_RANGE)))
     s = (hem_level - seam_level) / length_g
 
     seam_half = (0.5 + SEAM_OUT) * sw
