@@ -18,9 +18,11 @@ from vton.synthetic_garments import render_garment, sample_catalog_specs
 
 __all__ = ["SAMPLE_PERSONS", "write_sample_catalog"]
 
-#: Persons of the default sample. `cameraman.png` also ships, as a hard case for tests
-#: (grayscale, side-on), not as a demo model.
-SAMPLE_PERSONS = {"astronaut": "astronaut.jpg"}
+#: Persons of the default sample: a man in an ordinary shirt (what a catalog's model photo
+#: looks like) and the astronaut in her suit (a hard case: a bulky old garment to remove).
+#: `cameraman.png` also ships, as a hard case for tests (grayscale, side-on), not as a
+#: demo model. Provenance: `sample_data/persons/PROVENANCE.txt`.
+SAMPLE_PERSONS = {"white-shirt": "white-shirt.jpg", "astronaut": "astronaut.jpg"}
 
 
 def write_sample_catalog(store: Store, prefix: str = "sample") -> tuple[str, str]:
