@@ -223,6 +223,26 @@ def _centre_runs(fg: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
+def _body_below_armpit(
+    left: np.ndarray, right: np.ndarray, armpit_y: float, width: int
+) -> np.ndarray:
+    """(H, width) bool: the run of pixels through the centre column in the rows below
+    `armpit_y` (`left`, `right`: its ends per row, NaN where the centre is empty). Below
+    the armpit a sleeve hangs apart from the body, so whatever joins the centre run there
+    is the body itself (a waist, a flared or peplum hem reaching past the side line) and
+    is never taken for the sleeve."""
+    cols = np.arange(width, dtype=np.float64)[None, :]
+    rows = np.arange(left.shape[0])[:, None] > armpit_y
+    with np.errstate(invalid="ignore"):
+        run = (cols >= left[:, None]) & (cols <= right[:, None])
+    return run & rows
+
+
+def _body_run(fg: np.ndarray, centre_x: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_centre_runs` through the column nearest `centre_x`."""
+    return _centre_runs(fg, int(np.clip(round(centre_x), 0, fg.shape[1] - 1)))
+
+
 def _fit_line(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
     """Robust x = a + b y: least squares, then again without points off by > 2 px."""
     ok = np.isfinite(xs)
@@ -317,9 +337,10 @@ def _check_plausible(g: GarmentGeometry, item: str) -> None:
         problems.append("shoulders at different heights")
     if abs((g.shoulder_left[0] + g.shoulder_right[0]) / 2 - g.centre_x) > MAX_OFF_CENTRE * chest:
         problems.append("shoulders off the garment's centre")
-    if (g.neck_left[0] - g.shoulder_left[0]) < MIN_SHOULDER_OUT * chest or (
-        g.shoulder_right[0] - g.neck_right[0]
-    ) < MIN_SHOULDER_OUT * chest:
+    if g.sleeve != "sleeveless" and (
+        (g.neck_left[0] - g.shoulder_left[0]) < MIN_SHOULDER_OUT * chest
+        or (g.shoulder_right[0] - g.neck_right[0]) < MIN_SHOULDER_OUT * chest
+    ):
         problems.append("no shoulder outside the neckline")
     for ap, sh in ((g.armpit_left, g.shoulder_left), (g.armpit_right, g.shoulder_right)):
         if not ARMPIT_DEPTH[0] * gh <= ap[1] - sh[1] <= ARMPIT_DEPTH[1] * gh:
@@ -443,6 +464,7 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
             "shoulder": shoulder,
             "ap_y": ap_y,
             "line": line,
+            "edge": left if side < 0 else right,
         }
 
     # Anatomical armpits (sleeves lying over the body hide the real ones).
@@ -452,7 +474,10 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         a, b = s["line"]
         overlaps = s["sleeved"] and (s["ap_y"] - sh_y) > MAX_ARMPIT_DEPTH * length
         y = sh_y + OVERLAP_ARMPIT_DEPTH * length if overlaps else float(s["ap_y"])
-        s["armpit"] = np.array([a + b * y, y])
+        # Where a sleeve joins a shaped body, the body's own edge, not its side line.
+        edge = s["edge"][int(y)] if not overlaps else np.nan
+        x = float(edge) if np.isfinite(edge) else a + b * y
+        s["armpit"] = np.array([x, y])
         s["separation"] = np.array([a + b * s["ap_y"], float(s["ap_y"])]) if overlaps else None
 
     geom = GarmentGeometry(
@@ -482,6 +507,8 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         # A margin keeps the anti-aliased body edge (just off the fitted line) out.
         bound = geom.side_x(side, all_rows)[:, None] + side * (1.0 + 0.01 * gh)
         outside = (col_idx[None, :] < bound) if side < 0 else (col_idx[None, :] > bound)
+        if s["separation"] is None:
+            outside &= ~_body_below_armpit(left, right, s["armpit"][1], w)
         sleeves[side] = _sleeve(fg & outside, s["shoulder"], s["armpit"], s["separation"], gh)
     kinds = []
     for v in sleeves.values():
@@ -591,6 +618,9 @@ def torso_and_sleeve_masks(
             parts.append(np.zeros_like(fg))
             beyond_body.append(np.zeros_like(fg))
             continue
+        if not sl.overlaps_body:
+            ap_y = (geom.armpit_left if side < 0 else geom.armpit_right)[1]
+            out &= ~_body_below_armpit(*_body_run(fg, geom.centre_x), ap_y, w)
         beyond_body.append(out)
         if sl.overlaps_body:
             ci, ri = np.asarray(sl.cuff_inner), np.asarray(sl.root_inner)

@@ -9,12 +9,14 @@ rather than to be a network's stand-in. One pair is rendered in five steps:
    and head excluded), within bounds set by the keypoints.
 2. Garment. `vton.render.garment_geometry` reads the neck, shoulders, armpits, hem and
    sleeves off the garment's mask and splits the mask into a torso part and two sleeves.
-3. Drape. The torso part is mapped row by row: the garment's shoulder line goes to the
-   shoulder seams, its length to the hips (scaled by how long the garment is for its
-   width), and each row wraps around the body like cloth around a cylinder: at the centre
-   the scale is the same across and down, so a chest print keeps its proportions, and
-   the excess width is taken up towards the sides, where the body turns away, until the
-   side seams meet the body's silhouette. Points of that model fit a regularised
+3. Drape. The garment is sized from the body (`garment_scale`): its chest onto the
+   body's chest with ease and, for a sleeved cut, its shoulder seams onto the body's, so
+   the hem falls where the garment's own proportions put it (a crop top above the navel,
+   a tee at the hips) and a print keeps its aspect. The torso part is mapped row by row
+   from the shoulder seams down, and each row wraps around the body like cloth around a
+   cylinder: at the centre the scale is the same across and down, and the excess width
+   is taken up towards the sides, where the body turns away, until the side seams meet
+   the body's silhouette. Points of that model fit a regularised
    thin-plate spline (smooth, no folds). Each sleeve gets its own spline from its root
    (shoulder and armpit, where the torso map put them) along the arm through the elbow to
    its length (a long sleeve ends at the wrist), with the sleeve's width tapering from the
@@ -79,7 +81,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "1"
+PHYSICAL_VERSION = "2"
 
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)

@@ -1,0 +1,167 @@
+"""Garment reading on front-view silhouettes of every common upper-body cut.
+
+Each cut is drawn as a polygon from its right half (x from the centre line, y down, in
+fractions of the garment's height), mirrored, on a 512-row canvas; the test knows where
+its shoulders, armpits and hem are and checks that `garment_geometry` finds them, or that
+a silhouette which is not an upright front view is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from vton.errors import InvalidInputError
+from vton.render.garment_geometry import garment_geometry, torso_and_sleeve_masks
+
+H, W = 512, 512
+TOP, BOTTOM = 40, 472  # the garment's rows on the canvas
+
+
+def _canvas(right: list[tuple[float, float]], extra: list[list[tuple[float, float]]] = ()):
+    """Mask of the polygon whose right half is `right` ((x, y) garment units, from the top
+    of the centre line clockwise to the bottom of it), mirrored; `extra` polygons (in the
+    same units, drawn as given and mirrored) are added (straps, hooks)."""
+    scale = BOTTOM - TOP
+
+    def px(pts):
+        return np.array([(W / 2 + x * scale, TOP + y * scale) for x, y in pts], np.float64)
+
+    r = px(right)
+    left = r[::-1].copy()
+    left[:, 0] = W - left[:, 0]
+    m = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(m, [np.round(np.concatenate([r, left]) * 16).astype(np.int32)], 255, 8, 4)
+    for e in extra:
+        p = px(e)
+        q = p.copy()
+        q[:, 0] = W - q[:, 0]
+        for poly in (p, q):
+            cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 255, 8, 4)
+    return m
+
+
+def _u(x: float, y: float) -> tuple[float, float]:
+    """Garment units -> canvas pixels."""
+    scale = BOTTOM - TOP
+    return (W / 2 + x * scale, TOP + y * scale)
+
+
+# Right halves: neck centre (x=0) at the top, then clockwise.
+TEE = [(0, 0.06), (0.1, 0.0), (0.3, 0.07), (0.5, 0.3), (0.4, 0.36), (0.3, 0.27),
+       (0.3, 1.0), (0, 1.0)]  # fmt: skip
+FITTED_TEE = [(0, 0.06), (0.1, 0.0), (0.28, 0.06), (0.46, 0.28), (0.37, 0.34), (0.28, 0.27),
+              (0.25, 0.55), (0.29, 0.85), (0.3, 1.0), (0, 1.0)]  # fmt: skip
+# the sleeve lies over the body's side from the shoulder down, leaving it only above the
+# cuff: no gap shows the armpit
+LONGSLEEVE_DOWN = [(0, 0.06), (0.1, 0.0), (0.3, 0.06), (0.42, 0.2), (0.47, 0.85),
+                   (0.34, 0.85), (0.3, 0.575), (0.3, 1.0), (0, 1.0)]  # fmt: skip
+TANK = [(0, 0.18), (0.1, 0.0), (0.18, 0.0), (0.2, 0.1), (0.3, 0.3), (0.3, 1.0), (0, 1.0)]
+CROP = [(0, 0.1), (0.14, 0.0), (0.42, 0.1), (0.62, 0.45), (0.5, 0.55), (0.4, 0.4),
+        (0.4, 1.0), (0, 1.0)]  # fmt: skip
+HALTER = [(0, 0.0), (0.06, 0.0), (0.16, 0.25), (0.26, 0.45), (0.3, 0.8), (0.28, 0.95),
+          (0.2, 1.0), (0, 1.0)]  # fmt: skip
+OFF_SHOULDER = [(0, 0.05), (0.55, 0.0), (0.75, 0.08), (0.8, 0.3), (0.6, 0.34), (0.45, 0.3),
+                (0.45, 1.0), (0, 1.0)]  # fmt: skip
+PEPLUM = [(0, 0.06), (0.1, 0.0), (0.3, 0.07), (0.5, 0.3), (0.4, 0.36), (0.3, 0.27),
+          (0.27, 0.6), (0.42, 0.95), (0.4, 1.0), (0, 1.0)]  # fmt: skip
+BELL = [(0, 0.06), (0.1, 0.0), (0.3, 0.06), (0.45, 0.4), (0.65, 0.75), (0.4, 0.8),
+        (0.33, 0.4), (0.31, 0.35), (0.31, 1.0), (0, 1.0)]  # fmt: skip
+POLO = [(0, 0.1), (0.05, 0.0), (0.12, 0.0), (0.3, 0.08), (0.5, 0.3), (0.4, 0.36),
+        (0.3, 0.27), (0.3, 1.0), (0, 1.0)]  # fmt: skip
+CAMI = [(0, 0.25), (0.22, 0.15), (0.3, 0.3), (0.3, 1.0), (0, 1.0)]
+CAMI_STRAPS = [[(0.195, 0.0), (0.205, 0.0), (0.225, 0.17), (0.205, 0.17)]]
+HANGER = [[(-0.005, -0.07), (0.005, -0.07), (0.005, 0.02), (-0.005, 0.02)]]
+MANNEQUIN_NECK = [[(0.0, -0.05), (0.09, -0.05), (0.09, 0.02), (0.0, 0.02)]]
+
+
+def test_tee_landmarks():
+    g = garment_geometry(_canvas(TEE))
+    assert g.sleeve == "short"
+    for side, sh in ((-1, g.shoulder_left), (1, g.shoulder_right)):
+        assert sh[0] == pytest.approx(_u(side * 0.3, 0.07)[0], abs=0.06 * (BOTTOM - TOP))
+    for ap, side in ((g.armpit_left, -1), (g.armpit_right, 1)):
+        ex, ey = _u(side * 0.3, 0.27)
+        assert abs(ap[0] - ex) < 8 and abs(ap[1] - ey) < 12, ap
+    assert g.hem_y == pytest.approx(BOTTOM, abs=10)
+    assert g.neck_centre[1] == pytest.approx(_u(0, 0.06)[1], abs=6)
+
+
+def test_shaped_body_keeps_its_armpit_at_the_sleeve():
+    """A fitted tee narrows at the waist: the armpit is where the sleeve joins, not where
+    a straight side line from the hem would leave the body."""
+    g = garment_geometry(_canvas(FITTED_TEE))
+    ex, ey = _u(0.28, 0.27)
+    assert abs(g.armpit_right[1] - ey) < 12 and abs(g.armpit_right[0] - ex) < 10
+    assert g.sleeve_right is not None and g.sleeve_right.separation is None
+
+
+def test_long_sleeves_lying_on_the_body():
+    g = garment_geometry(_canvas(LONGSLEEVE_DOWN))
+    assert g.sleeve == "long"
+    assert g.sleeve_right is not None and g.sleeve_right.overlaps_body
+    # the anatomical armpit is high up, not at the cuff
+    assert g.armpit_right[1] < _u(0, 0.45)[1]
+
+
+@pytest.mark.parametrize(
+    "name, right, extra",
+    [
+        ("tank", TANK, ()),
+        ("cami with 3 px straps", CAMI, CAMI_STRAPS),
+        ("halter", HALTER, ()),
+    ],
+)
+def test_sleeveless_cuts(name, right, extra):
+    g = garment_geometry(_canvas(right, list(extra)), name)
+    assert g.sleeve == "sleeveless", name
+    assert g.armpit_left[1] < g.hem_y - 0.3 * (BOTTOM - TOP)
+
+
+def test_crop_top_is_read_with_its_short_body():
+    g = garment_geometry(_canvas(CROP), "crop")
+    assert g.sleeve == "short"
+    # a crop top is as wide as it is long: its body is short for its chest
+    assert (g.hem_y - g.shoulder_y) / (2 * g.chest_half_width) < 1.4
+
+
+@pytest.mark.parametrize(
+    "name, right, sleeve",
+    [
+        ("off-shoulder", OFF_SHOULDER, "short"),
+        ("peplum hem", PEPLUM, "short"),
+        ("bell sleeves", BELL, "long"),
+        ("polo collar", POLO, "short"),
+    ],
+)
+def test_other_cuts_are_read(name, right, sleeve):
+    g = garment_geometry(_canvas(right), name)
+    assert g.sleeve == sleeve, name
+    torso, left, right_m = torso_and_sleeve_masks(_canvas(right), g)
+    # the sleeves are split off and the torso part keeps the body
+    assert left.any() and right_m.any()
+    assert torso[BOTTOM - 20, W // 2] == 255
+
+
+@pytest.mark.parametrize("extra", [HANGER, MANNEQUIN_NECK], ids=["hanger", "mannequin neck"])
+def test_hanger_or_mannequin_neck_above_the_collar(extra):
+    plain = garment_geometry(_canvas(TEE))
+    g = garment_geometry(_canvas(TEE, extra))
+    assert abs(g.shoulder_y - plain.shoulder_y) < 8
+    assert abs(g.hem_y - plain.hem_y) < 4
+
+
+def test_not_a_front_view_is_refused_with_the_reason():
+    # trousers: two legs, nothing at the centre near the bottom
+    legs = np.zeros((H, W), np.uint8)
+    cv2.rectangle(legs, (150, 40), (360, 200), 255, -1)
+    cv2.rectangle(legs, (150, 200), (240, 470), 255, -1)
+    cv2.rectangle(legs, (270, 200), (360, 470), 255, -1)
+    with pytest.raises(InvalidInputError, match="trousers: garment silhouette not understood"):
+        garment_geometry(legs, "trousers")
+    # a garment lying on its side: far wider than long
+    side = np.zeros((H, W), np.uint8)
+    cv2.ellipse(side, (256, 256), (240, 60), 0, 0, 360, 255, -1)
+    with pytest.raises(InvalidInputError, match="times as wide as long"):
+        garment_geometry(side, "folded")
