@@ -55,6 +55,9 @@ WORK_ROWS = 256
 MAX_ARMPIT_DEPTH = 0.42
 #: Where the anatomical armpit is put for such sleeves (fraction of shoulder-to-hem).
 OVERLAP_ARMPIT_DEPTH = 0.24
+#: A side whose armpit is found lower than this (fraction of the garment's height) has
+#: its side line fitted again over the middle of the body.
+MAX_SIDE_DEPTH = 0.7
 #: A sleeve must reach this far beyond the body line (fraction of garment height).
 MIN_SLEEVE_REACH = 0.05
 #: A sleeve this long (root to cuff, fraction of shoulder-to-hem) or longer is "long".
@@ -223,6 +226,20 @@ def _centre_runs(fg: np.ndarray, cx: int) -> tuple[np.ndarray, np.ndarray]:
     return left, right
 
 
+def _side_line(
+    edge: np.ndarray, side: int, lo: int, hi: int, y0: int, tol: float, gh: int
+) -> tuple[tuple[float, float], int]:
+    """The body's side line fitted from rows lo..hi upwards, and the armpit row on it."""
+    rows = np.arange(lo, hi + 1)
+    # A short fit extrapolates badly (a 1 px quantised edge): find the armpit roughly,
+    # refit the line over the whole body below it, then find the armpit again.
+    line = _fit_line(rows.astype(np.float64), edge[rows])
+    rough = _armpit_row(edge, line, side, lo, y0, 3 * tol, gh)
+    body = np.arange(min(rough + max(2, int(0.05 * gh)), lo), hi + 1)
+    line = _fit_line(body.astype(np.float64), edge[body])
+    return line, _armpit_row(edge, line, side, hi, y0, tol, gh)
+
+
 def _body_below_armpit(
     left: np.ndarray, right: np.ndarray, armpit_y: float, width: int
 ) -> np.ndarray:
@@ -372,8 +389,13 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         raise InvalidInputError(item, f"garment silhouette is only {gh} px high")
     # Centre: middle of the hem run (robust to one-sided sleeves or a pose that is not
     # symmetric above the waist).
-    hem_y = y1 - max(1, round(0.015 * gh))
     bx = (int(xs.min()) + int(xs.max())) // 2
+    # The hem is the bottom of the body, under the middle of the garment: long sleeves
+    # hanging down may end lower than it.
+    mid = np.flatnonzero(fg[:, bx])
+    if mid.size and mid[-1] > y0 + 0.5 * gh:
+        y1 = int(mid[-1])
+    hem_y = y1 - max(1, round(0.015 * gh))
     cols = np.flatnonzero(fg[hem_y])
     if cols.size == 0:
         raise InvalidInputError(item, "garment silhouette has no hem")
@@ -393,14 +415,17 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
     tol = max(1.5, 0.012 * gh)
     lines, armpits = [], []
     for side, edge in ((-1, left), (1, right)):
-        # A short fit extrapolates badly (a 1 px quantised edge): find the armpit roughly,
-        # refit the line over the whole body below it, then find the armpit again.
-        line = _fit_line(rows.astype(np.float64), edge[rows])
-        rough = _armpit_row(edge, line, side, lo, y0, 3 * tol, gh)
-        body = np.arange(min(rough + max(2, int(0.05 * gh)), lo), hi + 1)
-        line = _fit_line(body.astype(np.float64), edge[body])
+        line, ap = _side_line(edge, side, lo, hi, y0, tol, gh)
+        if ap - y0 > MAX_SIDE_DEPTH * gh:
+            # A rounded body (a halter, a curved hem) leaves any line fitted near the
+            # hem at once: fit it higher up, over the middle of the body.
+            lo2, hi2 = y0 + int(0.5 * gh), y0 + int(0.75 * gh)
+            if np.isfinite(edge[lo2 : hi2 + 1]).sum() >= 3:
+                line2, ap2 = _side_line(edge, side, lo2, hi2, y0, tol, gh)
+                if ap2 < ap:
+                    line, ap = line2, ap2
         lines.append(line)
-        armpits.append(_armpit_row(edge, line, side, hi, y0, tol, gh))
+        armpits.append(ap)
     side_l, side_r = lines
     ap_l, ap_r = armpits
 
