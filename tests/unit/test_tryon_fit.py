@@ -40,6 +40,20 @@ def test_coverage_is_one_for_exact_cover_and_falls_with_overhang():
     assert coverage_iou(long, labels, kp) == pytest.approx(70 / 110)
 
 
+def test_coverage_leaves_the_arms_out_of_both_masks():
+    labels, kp = _person()
+    labels[60:110, 20:30] = LIP["upper-clothes"]  # an old long sleeve on the left arm
+    kp[3], kp[4] = (25, 80, 1), (25, 108, 1)
+    torso = np.zeros((H, W), bool)
+    torso[50:120, 30:70] = True  # a new top that leaves the arm bare
+    assert coverage_iou(torso, labels, kp, arms=True) < 0.9
+    assert coverage_iou(torso, labels, kp) > 0.95
+    # a new sleeve on the arm is neither credited nor penalised
+    sleeved = torso.copy()
+    sleeved[82:105, 22:28] = True  # along the forearm
+    assert coverage_iou(sleeved, labels, kp) == pytest.approx(coverage_iou(torso, labels, kp))
+
+
 def test_dress_counts_only_above_the_hips():
     labels, kp = _person()
     labels[labels == LIP["upper-clothes"]] = LIP["dress"]

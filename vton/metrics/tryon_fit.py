@@ -5,7 +5,10 @@ catalog benchmark (`benchmarks/bench_catalog_tryon.py`) judges what can be judge
 one, from the person's own parse and keypoints:
 
 - coverage: IoU of the composited-garment mask with the person's upper-body clothing region
-  (CP-VTON's warped-mask IoU, with the old top standing in for the garment's region);
+  (CP-VTON's warped-mask IoU, with the old top standing in for the garment's region), on
+  the torso: the arms are left out of both masks, since sleeves differ from garment to
+  garment (a short-sleeved tee on a model in a long-sleeved top rightly leaves the arms
+  bare, and must not be counted as missing cover);
 - preservation: SSIM between try-on and photo where nothing may change (face, hair, legs,
   lower garment, background), away from both the old and the new garment;
 - neckline: how far the new garment's neckline sits from the neck keypoint, in units of the
@@ -21,12 +24,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
 
 __all__ = [
     "UPPER_CLOTHING",
     "KEEP_LABELS",
     "upper_body_region",
+    "arm_zone",
     "coverage_iou",
     "keep_region",
     "masked_ssim",
@@ -64,12 +69,42 @@ def upper_body_region(labels: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     return region
 
 
-def coverage_iou(mask: np.ndarray, labels: np.ndarray, keypoints: np.ndarray) -> float:
-    """IoU of the composited garment (`mask` > 0) with `upper_body_region`; NaN when both
-    are empty."""
+#: Arm zone: capsules of this radius (shoulder widths) along the arms, from this far
+#: down the upper arm (above it the shoulder is the torso's and the garment's).
+ARM_RADIUS, ARM_START = 0.14, 0.35
+
+
+def arm_zone(labels: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where the arms are, bare or in sleeves: the parse's arm labels and a
+    capsule along each arm whose shoulder and elbow keypoints were found (on to the wrist
+    when it was)."""
+    zone = np.isin(labels, (LIP["left-arm"], LIP["right-arm"]))
+    kp = np.asarray(keypoints, np.float64)
+    if kp[2, 2] <= 0 or kp[5, 2] <= 0:
+        return zone
+    r = ARM_RADIUS * float(np.hypot(*(kp[5, :2] - kp[2, :2])))
+    segs = []
+    for s, e, w in ((2, 3, 4), (5, 6, 7)):
+        if kp[e, 2] <= 0:
+            continue
+        start = kp[s, :2] + ARM_START * (kp[e, :2] - kp[s, :2])
+        segs.append((start, kp[e, :2], r))
+        if kp[w, 2] > 0:
+            segs.append((kp[e, :2], kp[w, :2], r))
+    return zone | capsule_mask(labels.shape, segs) if segs else zone
+
+
+def coverage_iou(
+    mask: np.ndarray, labels: np.ndarray, keypoints: np.ndarray, *, arms: bool = False
+) -> float:
+    """IoU of the composited garment (`mask` > 0) with `upper_body_region`, both without
+    the `arm_zone` unless `arms`; NaN when both are empty."""
     _check_2d("mask", mask, labels.shape)
     a = np.asarray(mask) > 0
     b = upper_body_region(labels, keypoints)
+    if not arms:
+        zone = arm_zone(labels, keypoints)
+        a, b = a & ~zone, b & ~zone
     union = np.count_nonzero(a | b)
     return float(np.count_nonzero(a & b) / union) if union else float("nan")
 
