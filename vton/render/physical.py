@@ -437,7 +437,12 @@ def _plan_sleeve(side, sl, body: Body, forward, s: float, regularisation: float)
     # Orientation of the body's outer side: towards the shoulder seam.
     for f in stations:
         hw_g = root_hw_g + (cuff_hw_g - root_hw_g) * f
-        hw_b = root_hw_b + (cuff_hw_b - root_hw_b) * f
+        # Past the armhole a sleeve is a tube round the arm: as wide as its own flat
+        # width allows, never narrower than the arm (a straight taper from the armhole,
+        # which spans shoulder to armpit, would puff it out like a balloon).
+        arm_f = np.interp(f * length, [0.0, upper, full], [a * sw for a in ARM_HALF])
+        tube = max(TUBE * hw_g * s, 1.08 * float(arm_f))
+        hw_b = root_hw_b if f == 0.0 else min(root_hw_b + (cuff_hw_b - root_hw_b) * f, tube)
         cg = gc0 + (gc1 - gc0) * f
         p, d = _path_point(path, f * length)
         n = np.array([-d[1], d[0]])
@@ -652,7 +657,10 @@ class PhysicalRenderer(PairwiseRenderer):
 
         # Occluders: head always in front; arms in front of the torso part.
         head = np.isin(lab, _HEAD)
-        arms_front = np.isin(lab, _ARMS)
+        # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
+        # arm: only labelled pixels along the arms come in front.
+        along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=0.3), origin)
+        arms_front = np.isin(lab, _ARMS) & along
         caps = capsule_mask((bh, bw), arm_segments(body, 0.75, skip_top=0.4), origin)
         arms_front |= caps & old
         head_a = feather(head, fsig)
