@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/bench_cloth.py [--n 200] [--flat 60] [--seed 1000] [--side 1024]
+    python benchmarks/bench_cloth.py [--n 200] [--flat 60] [--catalog 40] [--seed 1000]
+                                     [--side 1024]
                                      [--rembg-model PATH [--rembg-arch u2net]]
 
 Prints, per masker back-end (``classical`` always; ``rembg`` only with ``--rembg-model``):
@@ -16,7 +17,10 @@ Prints, per masker back-end (``classical`` always; ``rembg`` only with ``--rembg
    hard, and how well the confidence flags the bad masks (IoU < 0.85).
    Then `--flat` flat lays (garments on striped or printed bedding, wood planks, tiles,
    rugs, plain sheets under room light; no target): mean and p5 IoU, and how many wrong
-   masks the confidence flags.
+   masks the confidence flags. Then `--catalog` clean catalog shots
+   (`vton.cloth.synthetic_hard.render_catalog`: white garments a few levels off a clean
+   white or light-grey backdrop, camis with 2-5 px straps; no target): mean and p5 IoU and
+   the share of strap pixels kept.
 2. Speed. The masker on photos whose long side is `--side` px, as images/s per CPU core
    (process CPU time of single-threaded OpenCV, so other work on a shared machine does not
    count, though a busy machine still slows each core down: the load average is printed)
@@ -42,7 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vton.cloth.masking import LOW_CONFIDENCE, make_masker
-from vton.cloth.synthetic_hard import render_hard
+from vton.cloth.synthetic_hard import render_catalog, render_hard
 from vton.errors import InvalidInputError
 
 TARGET_MEAN_IOU = 0.95
@@ -91,7 +95,36 @@ def speed(masker, images: list[np.ndarray], repeat: int) -> tuple[float, float]:
     return n / max(cpu, 1e-9), n / max(wall, 1e-9)
 
 
-def report(name: str, masker, samples, flat_samples, images, repeat: int, targets: bool) -> None:
+def catalog_report(masker, samples) -> None:
+    """IoU on clean catalog shots and the share of each cami's strap pixels kept."""
+    if not samples:
+        return
+    acc = accuracy(masker, samples)
+    ious = acc["iou"]
+    kept = []
+    for s in samples:
+        if s.straps is None:
+            continue
+        try:
+            m = masker.segment(s.image, None, f"seed {s.seed}").mask
+        except InvalidInputError:
+            m = np.zeros_like(s.mask)
+        kept.append(float(np.mean(m[s.straps > 0] > 0)))
+    straps = np.array(kept) if kept else np.zeros(1)
+    print(
+        f"catalog white-on-white (no target): {len(ious)} photos: mean IoU {ious.mean():.4f}, "
+        f"p5 {np.percentile(ious, 5):.4f}, min {ious.min():.4f}; {len(kept)} camis: strap "
+        f"pixels kept mean {straps.mean():.3f}, {int((straps >= 0.8).sum())}/{len(kept)} "
+        "with >= 80 % kept"
+    )
+    for i in np.argsort(ious)[:3]:
+        s = samples[i]
+        print(f"  worst: seed {s.seed} IoU {ious[i]:.3f} conf {acc['conf'][i]:.2f} {s.traits}")
+
+
+def report(
+    name: str, masker, samples, flat_samples, catalog_samples, images, repeat: int, targets: bool
+) -> None:
     acc = accuracy(masker, samples)
     ious, conf = acc["iou"], acc["conf"]
     mean, p5 = float(ious.mean()), float(np.percentile(ious, 5))
@@ -144,6 +177,7 @@ def report(name: str, masker, samples, flat_samples, images, repeat: int, target
         print("  by backdrop: " + ", ".join(
             f"{k} {np.mean(v):.3f}" for k, v in sorted(by_bg.items())
         ))  # fmt: skip
+    catalog_report(masker, catalog_samples)
 
 
 def main() -> None:
@@ -151,6 +185,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200, help="synthetic photos for accuracy (>= 200)")
     ap.add_argument("--seed", type=int, default=1000, help="first seed")
     ap.add_argument("--flat", type=int, default=60, help="synthetic flat-lay photos")
+    ap.add_argument("--catalog", type=int, default=40, help="synthetic clean catalog shots")
     ap.add_argument("--side", type=int, default=1024, help="long side for the speed test")
     ap.add_argument("--speed-photos", type=int, default=24)
     ap.add_argument("--repeat", type=int, default=3, help="passes over the speed photos")
@@ -161,18 +196,20 @@ def main() -> None:
     t0 = time.perf_counter()
     samples = [render_hard(args.seed + i) for i in range(args.n)]
     flat = [render_hard(20_000 + i, scene="flatlay") for i in range(args.flat)]
+    catalog = [render_catalog(30_000 + i) for i in range(args.catalog)]
     images = [render_hard(50_000 + i, long_side=args.side).image for i in range(args.speed_photos)]
     print(
-        f"{len(samples)} hard synthetic studio photos and {len(flat)} flat lays (long side "
-        "480-1600 px), "
+        f"{len(samples)} hard synthetic studio photos, {len(flat)} flat lays (long side "
+        f"480-1600 px) and {len(catalog)} catalog shots, "
         f"{len(images)} speed photos at {args.side} px; rendered in "
         f"{time.perf_counter() - t0:.0f} s; {os.cpu_count()} CPUs, "
         f"load avg {os.getloadavg()[0]:.1f}"
     )
-    report("classical", make_masker("classical"), samples, flat, images, args.repeat, True)
+    classical = make_masker("classical")
+    report("classical", classical, samples, flat, catalog, images, args.repeat, True)
     if args.rembg_model:
         spec = "rembg:" + (f"{args.rembg_arch}:" if args.rembg_arch else "") + args.rembg_model
-        report("rembg", make_masker(spec), samples, flat, images, 1, False)
+        report("rembg", make_masker(spec), samples, flat, catalog, images, 1, False)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
 
 

@@ -16,7 +16,7 @@ One interface (`Masker`), two back-ends chosen per run by name (`make_masker`):
 Every back-end has an `id` (back-end, version and, for a network, a digest of the model
 file) that goes into the asset digest, the manifest and the index: a change of masker
 re-prepares the garments, and every published image says how its garment was cut out.
-``make_masker(spec).id`` is ``classical-v3`` or ``rembg-<architecture>-<sha256[:12]>``.
+``make_masker(spec).id`` is ``classical-v4`` or ``rembg-<architecture>-<sha256[:12]>``.
 
 Every mask comes with a confidence (`MaskResult`); below `LOW_CONFIDENCE` the cloth stage
 notes ``low-confidence-mask`` in the index instead of passing a doubtful mask on silently.
@@ -59,6 +59,11 @@ LOW_CONFIDENCE = 0.5
 FLAT_OVER_STUDIO = 0.7
 #: A mask covering less than this fraction of the photo is "no garment found".
 MIN_AREA_FRACTION = 0.005
+#: Colour distance from the backdrop that is garment evidence in any case (weighted Lab).
+SURE_THRESHOLD = 2.0
+#: Backdrops at least this light (8-bit OpenCV L, about RGB 215) get the masker's faint
+#: threshold (`ClassicalMasker.low_threshold`): white garments on white, a few levels off.
+LIGHT_BACKDROP_L = 220.0
 
 
 class MaskerConfigError(ConfigError):
@@ -319,12 +324,18 @@ class ClassicalMasker:
        border's own noise (JPEG, sensor noise, mottled paper).
     3. Soft shadows (darker, same chroma, smooth) are not garment unless enclosed by an
        edge; edges of the garment close its outline so a white garment on white, whose
-       inside matches the backdrop, is still filled.
+       inside matches the backdrop, is still filled. On a clean light backdrop a faint
+       threshold (`low_threshold`, a level or two) lets in a white garment that is nowhere
+       clearly off the backdrop (~237 on ~246); what only it adds stays where a
+       low-threshold edge bounds it (`_faint_with_outline`: not a canvas rectangle, a
+       shadow beyond the outline, or backdrop enclosed between trouser legs).
     4. GrabCut on a small copy, seeded from that mask, relabels whole regions the colour
        rules got wrong (shadow tongues, prints the backdrop colour at the border); skipped
        when there is nothing of that kind near the mask (it is most of the cost).
-    5. Holes are filled, the largest component kept, and the boundary placed at full
+    5. Holes are filled, the largest component kept, thin parts the morphology dropped
+       (a cami's 2-5 px straps) put back (`_thin_parts`), and the boundary placed at full
        resolution where the colour is half-way between the backdrop and the garment.
+       Edges in the frame band (a canvas pad) do not count against the confidence.
 
     Marketplace photos are often not studio shots: a garment laid flat on a bed, a wooden
     floor, tiles or a rug, or hung on a door. When the border does not fit a smooth
@@ -339,14 +350,14 @@ class ClassicalMasker:
     the photo.
     """
 
-    id = "classical-v3"
+    id = "classical-v4"
 
     def __init__(
         self,
         work_side: int = 384,
         grabcut_side: int = 160,
         grabcut_iters: int = 1,
-        low_threshold: float = 2.0,
+        low_threshold: float = 1.0,
         high_threshold: float = 10.0,
         edge_threshold: float = 14.0,
         flat_side: int = 160,
@@ -389,6 +400,10 @@ class ClassicalMasker:
         _check_rgb(rgb, alpha)
         if _real_alpha(alpha):
             return _from_alpha(alpha, item)
+        # GrabCut seeds its colour models from OpenCV's global random generator: without a
+        # fixed seed the same photo could get a different mask depending on what ran before
+        # (and the mask is part of the asset's digest).
+        cv2.setRNGSeed(0)
         h, w = rgb.shape[:2]
         small = _resize_long(rgb, self.work_side)
         maps = self._maps(small)
@@ -397,7 +412,7 @@ class ClassicalMasker:
             m0 = self._initial(maps)
             _check_area(m0, item)
             m1 = self._grabcut(small, m0, maps)
-            m1 = largest_component(fill_holes(m1))
+            m1 = self._thin_parts(maps, largest_component(fill_holes(m1)))
             if _has_area(m1):
                 conf, notes = self._confidence(maps, m1)
                 studio = MaskResult(self._upsample(m1, maps["dist_raw"], (h, w)), conf, notes)
@@ -479,6 +494,7 @@ class ClassicalMasker:
         shadow = (dL < 0) & (chroma < np.maximum(3.0, -0.25 * dL)) & (0.8 * bg[0] < L)
         shadow = cv2.GaussianBlur(shadow.astype(np.uint8) * 255, (3, 3), 0) > 127
         noise *= 0.7  # the fit's noise is in unweighted Lab; dist weights L by 0.7
+        light = float(np.median(bg[0][::8, ::8])) >= LIGHT_BACKDROP_L
         return {
             "small": small,
             "smooth": cv2.GaussianBlur(small, (3, 3), 0),
@@ -486,7 +502,10 @@ class ClassicalMasker:
             "dist": dist,
             "shadow": shadow,
             "noise": noise,
-            "lo": max(self.low_threshold, 3.0 * noise),
+            # The faint threshold is for white on white, a garment a few levels off a light
+            # backdrop; on grey, pastel or dark ones it only lets soft shadows in.
+            "lo": max(self.low_threshold if light else SURE_THRESHOLD, 3.0 * noise),
+            "lo_sure": max(SURE_THRESHOLD, 3.0 * noise),
             "hi": max(self.high_threshold, 5.0 * noise),
             "border_kept": border_kept,
         }
@@ -506,12 +525,7 @@ class ClassicalMasker:
         dist, shadow, noise = maps["dist"], maps["shadow"], maps["noise"]
         lo, hi = maps["lo"], maps["hi"]
         sh, sw = dist.shape
-        weak = (dist > lo).astype(np.uint8) * 255
-        n, labels = cv2.connectedComponents(weak, connectivity=8)
-        has_seed = np.zeros(n, bool)
-        has_seed[np.unique(labels[dist > hi])] = True
-        has_seed[0] = False
-        fg = np.where(has_seed[labels], 255, 0).astype(np.uint8)
+        fg = self._seeded(dist, lo, hi)
         e_lo = max(self.edge_threshold, 8.0 * noise)
         edges = cv2.Canny(maps["smooth"], e_lo, 2.5 * e_lo, L2gradient=True)
         maps["edges"] = edges
@@ -520,8 +534,10 @@ class ClassicalMasker:
         ke = max(5, (min(sh, sw) // 60) | 1)
         ekernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ke, ke))
         ring = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, ekernel)
-        region = cv2.morphologyEx(cv2.bitwise_or(fg, ring), cv2.MORPH_CLOSE, kernel)
-        region = fill_holes(region)
+        region = fill_holes(cv2.morphologyEx(cv2.bitwise_or(fg, ring), cv2.MORPH_CLOSE, kernel))
+        lo_sure = maps["lo_sure"]
+        if lo_sure > lo:
+            region = self._faint_with_outline(maps, region, ring, kernel)
         region = cv2.morphologyEx(region, cv2.MORPH_OPEN, ekernel)
         region = largest_component(region)
         maps["region"] = region
@@ -545,6 +561,133 @@ class ClassicalMasker:
         m0 = np.where(markers == 2, 255, 0).astype(np.uint8)
         m0 = cv2.morphologyEx(m0, cv2.MORPH_OPEN, kernel)
         return largest_component(fill_holes(m0))
+
+    def _faint_with_outline(
+        self, maps: dict, region: np.ndarray, ring: np.ndarray, kernel: np.ndarray
+    ) -> np.ndarray:
+        """`region` (found at the faint threshold) less what only the faint threshold
+        found and no outline bounds.
+
+        A white garment on a white backdrop differs from it by one or two levels, as little
+        as a pasted canvas rectangle (255 around 253) or a faint floor line between trouser
+        hems does. What tells them apart is the outline: a garment's edge is a visible
+        step, however faint (its own shading, the seam), where a canvas or a pocket of
+        backdrop enclosed by a faint bridge has none. So each part that only the faint
+        threshold added stays only where low-threshold Canny edges run along most of its
+        outer boundary. (H, W) uint8 {0, 255} masks in and out.
+        """
+        dist, hi = maps["dist"], maps["hi"]
+        fg_sure = self._seeded(dist, maps["lo_sure"], hi)
+        sure = cv2.morphologyEx(cv2.bitwise_or(fg_sure, ring), cv2.MORPH_CLOSE, kernel)
+        extra = cv2.bitwise_and(region, cv2.bitwise_not(fill_holes(sure)))
+        if not extra.any():
+            return region
+        # A part mostly at the backdrop's colour is backdrop enclosed by a faint bridge (the
+        # gap between trouser legs closed by a floor line), outline or not.
+        flat = _components_where(extra, dist <= maps["lo"], 0.5)
+        region = cv2.bitwise_and(region, cv2.bitwise_not(flat))
+        extra = cv2.bitwise_and(extra, cv2.bitwise_not(flat))
+        e = max(4.0, 3.0 * maps["noise"])
+        faint_edges = cv2.Canny(maps["smooth"], e, 2.5 * e, L2gradient=True)
+        near_edge = cv2.dilate(faint_edges, np.ones((5, 5), np.uint8)) > 0
+        # Split the rest along those edges: a soft shadow beyond a white garment's faint
+        # outline is then a part of its own, whose outer boundary has no edge.
+        extra = cv2.bitwise_and(extra, cv2.bitwise_not(cv2.dilate(faint_edges, None)))
+        n, labels = cv2.connectedComponents(extra, connectivity=8)
+        if n <= 1:
+            return region
+        outline = (region > 0) & (cv2.erode(region, None) == 0)
+        lab = labels[outline]
+        total = np.bincount(lab, minlength=n).astype(np.float64)
+        hits = np.bincount(lab, weights=near_edge[outline].astype(np.float64), minlength=n)
+        # A part inside the others (between folds or a print's edges) has no outer boundary
+        # to judge: it goes with them.
+        drop = (total > 0) & (hits < 0.5 * total)
+        drop[0] = False
+        return np.where(drop[labels], 0, region).astype(np.uint8)
+
+    @staticmethod
+    def _thin_parts(maps: dict, m: np.ndarray) -> np.ndarray:
+        """`m` with the thin garment parts the morphology dropped put back (straps, ties).
+
+        A cami's straps are 2-5 px wide in the photo, 1-2 px at work size: every opening
+        that removes JPEG specks and shadow tongues removes them too. A strap is told from
+        what should stay out by its shape: a thin (at most ~2 px half-width at work size)
+        run of pixels unlike the backdrop that touches the garment and reaches well away
+        from it. A shadow's rim hugs the outline (it does not reach away), a speck is short,
+        a second object does not touch. (h, w) uint8 {0, 255} in and out.
+        """
+        sh, sw = m.shape
+        cand = np.where((maps["dist"] > maps["lo"]) & (m == 0), 255, 0).astype(np.uint8)
+        away = cv2.distanceTransform(cv2.bitwise_not(m), cv2.DIST_L2, 3)
+        # Where a strap joins the body it widens into a blob the cut above took away, and
+        # the garment's darkened edge or a shadow's rim may run into it: only the part of
+        # a candidate beyond `gap` from the garment has to look like a strap. It must
+        # start at `gap` (run on towards the body) and reach well beyond it.
+        gap = max(6.0, 0.05 * min(sh, sw))
+        far = away > gap
+        n, labels = cv2.connectedComponents(np.where(far, cand, 0).astype(np.uint8), 8)
+        if n <= 1:
+            return m
+        # Half-width of the widest spot: a strap is a few pixels, a shadow or a second
+        # object many.
+        width = np.zeros(n, np.float32)
+        np.maximum.at(width, labels.ravel(), cv2.distanceTransform(cand, cv2.DIST_L2, 3).ravel())
+        flat_labels, flat_away = labels.ravel(), away.ravel()
+        reach = np.zeros(n, np.float32)
+        np.maximum.at(reach, flat_labels, flat_away)
+        start = np.full(n, np.inf, np.float32)
+        np.minimum.at(start, flat_labels, flat_away)
+        size = np.bincount(flat_labels, minlength=n)
+        min_reach = max(6.0, 0.04 * min(sh, sw))
+        # Line-like: at most ~6 px wide times how far it reaches.
+        # Line-like: thin, and its area no more than its width times its length.
+        length = reach - start
+        line = (width <= max(4.0, 0.03 * min(sh, sw))) & (size <= (2 * width + 2) * length + 8)
+        line[0] = False
+        keep = line & (start <= gap + 1.5) & (reach >= gap + min_reach) & (length >= 6 * width)
+        if not keep.any():
+            return m
+        parts = np.where(keep[labels], 255, 0).astype(np.uint8)
+        # A faint strap breaks up: pieces that continue a kept one are strap too.
+        for _ in range(2):
+            d = cv2.distanceTransform(cv2.bitwise_not(parts), cv2.DIST_L2, 3).ravel()
+            gone = np.full(n, np.inf, np.float32)
+            np.minimum.at(gone, flat_labels, d)
+            more = line & ~keep & (gone <= 4.0)
+            if not more.any():
+                break
+            keep |= more
+            parts = np.where(keep[labels], 255, 0).astype(np.uint8)
+        # ... joined to the body by candidate pixels (the strap's root) that touch it.
+        nc, full = cv2.connectedComponents(cand, connectivity=8)
+        touches = np.zeros(nc, bool)
+        touches[np.unique(full[(away <= 1.5) & (cand > 0)])] = True
+        host = np.zeros(nc, bool)
+        host[np.unique(full[parts > 0])] = True
+        host &= touches
+        host[0] = False
+        parts[~host[full]] = 0
+        k = 2 * round(gap) + 3
+        root = cv2.dilate(parts, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))) > 0
+        add = (parts > 0) | (host[full] & ~far & root)
+        return largest_component(np.where(add, 255, m).astype(np.uint8))
+
+    @staticmethod
+    def _seeded(dist: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        """(h, w) uint8 {0, 255}: pixels farther than `lo` from the backdrop, in 8-connected
+        components that hold a pixel farther than `hi` (hysteresis on the colour distance),
+        or that are large and, on average, well clear of `lo`: a plain white garment on a
+        clean white backdrop is nowhere `hi` away, but it is a few levels off everywhere."""
+        weak = (dist > lo).astype(np.uint8) * 255
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+        has_seed = np.zeros(n, bool)
+        has_seed[np.unique(labels[dist > hi])] = True
+        area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+        mean = np.bincount(labels.ravel(), weights=dist.ravel(), minlength=n) / np.maximum(area, 1)
+        has_seed |= (area >= 0.02 * dist.size) & (mean > max(2.0, 2.5 * lo))
+        has_seed[0] = False
+        return np.where(has_seed[labels], 255, 0).astype(np.uint8)
 
     @staticmethod
     def _grabcut_could_help(m0: np.ndarray, maps: dict) -> bool:
@@ -631,7 +774,10 @@ class ClassicalMasker:
         sh, sw = m.shape
         r = max(3, min(sh, sw) // 30)
         near = cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-        outside = near == 0
+        # Edges in the frame band itself (a canvas pad, a seam line along the bottom of a
+        # catalog photo) say nothing about a lost garment part: one cut by the frame also
+        # has edges inside the picture.
+        outside = (near == 0) & ~_border(sh, sw, max(4, min(sh, sw) // 32))
         area = max(float(np.count_nonzero(m)), 1.0)
         perim = max(float(np.count_nonzero(cv2.dilate(m, None) - m)), 1.0)
         edge = np.concatenate([m[0], m[-1], m[:, 0], m[:, -1]]) > 0
@@ -972,7 +1118,7 @@ def make_masker(name: str) -> Masker:
 
     Spec syntax:
 
-    * ``classical``: `ClassicalMasker`, no weights. ``id`` ``classical-v3``.
+    * ``classical``: `ClassicalMasker`, no weights. ``id`` ``classical-v4``.
     * ``rembg:<path/to/model.onnx>``: `RembgMasker` on that local file; the architecture is
       the file's stem when it names one (``u2net_cloth_seg.onnx``, ``isnet-general-use.onnx``,
       ``birefnet-general.onnx``...), else ``u2net``.

@@ -40,7 +40,7 @@ from vton.synthetic_garments import (
     supersampled_coverage,
 )
 
-__all__ = ["KINDS", "HardSample", "render_hard", "hard_samples"]
+__all__ = ["KINDS", "HardSample", "hard_samples", "render_catalog", "render_hard"]
 
 #: Garment kinds drawn, with their (category, sleeve) labels and sampling weights.
 KINDS: dict[str, tuple[str, str | None, float]] = {
@@ -75,6 +75,8 @@ class HardSample:
     sleeve: str | None
     seed: int
     traits: dict = field(default_factory=dict)
+    #: (H, W) uint8 {0, 255}: the thin straps of a cami (`render_catalog`), else None.
+    straps: np.ndarray | None = field(default=None, repr=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,6 +546,146 @@ def render_hard(
     white_on_white = bg_kind in ("white", "off-white") and colour_kind in ("white", "like-bg")
     traits["white_on_white"] = white_on_white
     return HardSample(image, mask, kind, category, sleeve, seed, traits)
+
+
+def _cami_body(rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A cami's body outline (N, 2) and its two straps ((M, 2) centre lines), garment units.
+
+    The body starts at y ~0.22 (a straight or sweetheart top edge); the straps run from
+    its top edge up to y = 0 and are drawn as lines a few pixels wide, so the masker has to
+    keep a thin structure attached to the body.
+    """
+    top = rng.uniform(0.18, 0.26)
+    dip = rng.uniform(0.0, 0.06)
+    body = rng.uniform(0.26, 0.34)
+    hem = rng.uniform(0.3, 0.4)
+    length = rng.uniform(0.75, 1.0)
+    right = np.array(
+        [
+            [0.0, top + dip],
+            [0.08, top + 0.4 * dip],
+            [0.16, top],
+            [body, top + rng.uniform(0.04, 0.1)],
+            [body + 0.01, top + 0.25],
+            [hem, length],
+            [0.0, length],
+        ]
+    )
+    sx = rng.uniform(0.12, 0.17)
+    straps = []
+    for side in (-1.0, 1.0):
+        a = np.array([side * sx, top + 0.005])
+        b = np.array([side * (sx - rng.uniform(0.0, 0.04)), 0.0])
+        straps.append(bezier(a, (a + b) / 2 + [side * 0.01, 0.0], b, n=8))
+    return close_outline(right), straps
+
+
+def render_catalog(seed: int, *, long_side: int | None = None) -> HardSample:
+    """A clean catalog shot: a white or near-white garment on a white or light-grey backdrop.
+
+    Why: real studio catalogs are shot on a backdrop of 240-255 that is almost free of
+    noise, and a white garment on it differs by a few levels only (~237 on ~246), its
+    outline a faint step of its own shading; a cami's straps are 2-5 px wide. `render_hard`
+    adds sensor noise to every photo and draws tanks with wide straps, so it covers neither.
+    Here: backdrop 236-253 with a gentle gradient or vignette, noise <= 0.8, high-quality
+    JPEG; the garment 4-12 levels darker (or, on light grey, brighter) than the backdrop,
+    with a faint darkened edge and folds; half with a coloured chest print, the rest plain;
+    soft drop shadows (which are backdrop); 40 % camis with straps (`HardSample.straps`).
+    Deterministic in `seed`; traits ``scene`` = ``catalog``, ``white_on_white`` True.
+    """
+    rng = np.random.default_rng(seed)
+    cami = rng.random() < 0.4
+    if cami:
+        kind = "tank"
+    else:
+        kind = str(rng.choice(["tee", "longsleeve", "shirt", "dress", "pants", "skirt"]))
+    category, sleeve, _ = KINDS[kind]
+    if kind == "dress":
+        sleeve = str(rng.choice(["sleeveless", "short"]))
+    H = long_side or int(rng.integers(640, 1281))
+    W = round(H * 0.75)
+    straps: list[np.ndarray] = []
+    if cami:
+        outline, straps = _cami_body(rng)
+    else:
+        outline, _info = _shape(kind, rng, sleeve)
+    span = outline.max(0) - outline.min(0)
+    scale = rng.uniform(0.6, 0.85) * min(W / span[0], H / span[1])
+    origin = np.array([W, H]) / 2 - (outline.min(0) + span / 2) * scale
+    origin = origin + rng.uniform(-0.03, 0.03, 2) * [W, H]
+    poly = outline * scale + origin
+    size = float(scale)
+
+    # Coverage of the body and the straps, 4x supersampled: the exact mask.
+    ss = 4
+    big = np.zeros((H * ss, W * ss), np.uint8)
+    cv2.fillPoly(big, [fixed_point(poly, (ss - 1) / 2.0, ss)], 255, cv2.LINE_8, FIXED_SHIFT)
+    strap_big = np.zeros_like(big)
+    strap_w = float(rng.uniform(2.5, 5.0))
+    for line in straps:
+        pts = fixed_point(line * scale + origin, (ss - 1) / 2.0, ss)
+        cv2.polylines(strap_big, [pts], False, 255, round(strap_w * ss), cv2.LINE_8, FIXED_SHIFT)
+    cov_strap = cv2.resize(strap_big, (W, H), interpolation=cv2.INTER_AREA)
+    big = np.maximum(big, strap_big)
+    cov = cv2.resize(big, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    mask = np.where(cov >= 0.5, 255, 0).astype(np.uint8)
+
+    base = rng.uniform(236, 253)
+    bg_kind = "white" if base >= 244 else "light-grey"
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    a = rng.uniform(0, 2 * math.pi)
+    g = (np.cos(a) * xx / W + np.sin(a) * yy / H).astype(np.float32)
+    shade = (g - g.mean()) * rng.uniform(0, 8)
+    if rng.random() < 0.5:
+        shade -= ((xx / W - 0.5) ** 2 + (yy / H - 0.5) ** 2) * rng.uniform(4, 16)
+    bg = np.repeat((base + shade)[..., None], 3, axis=2) + rng.uniform(-1, 1, 3).astype(np.float32)
+    traits: dict = {"scene": "catalog", "kind": kind, "background": bg_kind, "colour": "white"}
+    if rng.random() < 0.6:  # a soft drop shadow on the backdrop
+        sh = cv2.GaussianBlur(cov, (0, 0), size * rng.uniform(0.01, 0.03))
+        shift = rng.uniform(-0.01, 0.02, 2) * size
+        sh = cv2.warpAffine(sh, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]), (W, H))
+        bg *= (1 - rng.uniform(0.03, 0.1) * sh)[..., None]
+        traits["shadow"] = True
+
+    # Darker than the backdrop, or (on a light-grey one) brighter.
+    delta = rng.uniform(4, 12) * (1 if rng.random() < 0.75 or base > 243 else -1)
+    colour = np.clip(base - delta + rng.uniform(-2, 2, 3), 0, 255)
+    inside = (cov > 0).astype(np.uint8)
+    dist = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    factor = 1 - rng.uniform(0.015, 0.05) * np.exp(-dist / max(1.0, size * 0.006))
+    for _ in range(int(rng.integers(1, 4))):  # folds
+        ang = rng.uniform(0, math.pi)
+        c = rng.uniform([0, 0], [W, H])
+        d = np.abs((xx - c[0]) * math.sin(ang) - (yy - c[1]) * math.cos(ang))
+        factor *= 1 - rng.uniform(0.01, 0.04) * np.exp(-((d / (size * 0.02)) ** 2))
+    garment = colour[None, None, :] * factor[..., None]
+    if rng.random() < 0.5:  # a coloured chest print
+        cx, cy = poly[:, 0].mean(), poly[:, 1].min() + rng.uniform(0.3, 0.45) * size
+        r = size * rng.uniform(0.06, 0.12)
+        blob = np.clip(_smooth_noise(rng, H, W, r * 0.5) + 0.6, 0, 1)
+        blob *= np.exp(-((((xx - cx) / r) ** 2 + ((yy - cy) / (1.3 * r)) ** 2) ** 2)) > 0.5
+        ink = _hsv_colour(rng, (80, 240), (60, 220)).astype(np.float32)
+        garment = garment * (1 - blob[..., None]) + ink * blob[..., None]
+        traits["pattern"] = "print"
+    else:
+        traits["pattern"] = "plain"
+    out = bg * (1 - cov[..., None]) + garment * cov[..., None]
+    noise = rng.uniform(0.0, 0.8)
+    out += rng.standard_normal(out.shape).astype(np.float32) * noise
+    image = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    traits["noise"] = round(float(noise), 2)
+    if rng.random() < 0.7:
+        q = int(rng.integers(85, 98))
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format="JPEG", quality=q)
+        image = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")).copy()
+        traits["jpeg"] = q
+    traits["white_on_white"] = True
+    strap_mask = None
+    if cami:
+        strap_mask = np.where((cov_strap >= 128) & (mask > 0), 255, 0).astype(np.uint8)
+        traits["straps"] = round(strap_w, 1)
+    return HardSample(image, mask, kind, category, sleeve, seed, traits, strap_mask)
 
 
 def hard_samples(
