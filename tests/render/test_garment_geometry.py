@@ -105,6 +105,26 @@ def test_long_sleeves_lying_on_the_body():
     assert g.armpit_right[1] < _u(0, 0.45)[1]
 
 
+def test_a_sleeve_hiding_one_side_of_the_body_takes_the_other_sides_line():
+    """The left sleeve lies over the body from the shoulder to below the hem (as a long
+    sleeve often does in a product photo), the right one hangs clear: the left side is
+    read as the right one mirrored, so both armpits sit where the body's sides are."""
+    right = _canvas(LONGSLEEVE_DOWN)
+    over = [(0, 0.06), (0.1, 0.0), (0.3, 0.06), (0.42, 0.2), (0.45, 1.06), (0.33, 1.06),
+            (0.3, 1.0), (0, 1.0)]  # fmt: skip
+    left = _canvas(over)
+    mask = np.concatenate([left[:, : W // 2], right[:, W // 2 :]], axis=1)
+    g = garment_geometry(mask, "one sleeve over the body")
+    assert g.sleeve == "long"
+    assert abs(g.armpit_left[1] - g.armpit_right[1]) < 4
+    assert g.armpit_left[1] < _u(0, 0.45)[1]
+    # the hem is the body's, not the cuff's below it
+    assert g.hem_y == pytest.approx(BOTTOM, abs=10)
+    assert g.centre_x == pytest.approx(W / 2, abs=3)
+    # the left side line is the body's (x = 0.3 from the centre), not the sleeve's edge
+    assert g.side_x(-1, _u(0, 0.9)[1]) == pytest.approx(_u(-0.3, 0)[0], abs=8)
+
+
 @pytest.mark.parametrize(
     "name, right, extra",
     [

@@ -58,6 +58,9 @@ OVERLAP_ARMPIT_DEPTH = 0.24
 #: A side whose armpit is found lower than this (fraction of the garment's height) has
 #: its side line fitted again over the middle of the body.
 MAX_SIDE_DEPTH = 0.7
+#: A side whose armpit is found higher than this (fraction of the garment's height) ran
+#: up a sleeve lying over the body: it takes the other side's line, mirrored.
+MIN_SIDE_DEPTH = 0.15
 #: A sleeve must reach this far beyond the body line (fraction of garment height).
 MIN_SLEEVE_REACH = 0.05
 #: A sleeve this long (root to cuff, fraction of shoulder-to-hem) or longer is "long".
@@ -426,8 +429,6 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
                     line, ap = line2, ap2
         lines.append(line)
         armpits.append(ap)
-    side_l, side_r = lines
-    ap_l, ap_r = armpits
 
     # Neck sides: the highest points on each side of the centre, nearest the centre.
     top = np.where(fg.any(0), fg.argmax(0), h).astype(np.float64)
@@ -440,12 +441,31 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         neck_pts.append((float(span[i]), float(tops[i])))
     neck_c = (cx, float(top[icx]) if top[icx] < h else float(y0))
 
+    # A sleeve lying over the body down past the hem hides that side's edge: its line
+    # follows the sleeve up to the shoulder and the armpit comes out at the top. A top is
+    # symmetric, so such a side takes the other side's line, mirrored about the neck's
+    # middle (the hem's is off-centre by the sleeve).
+    mirrored = [False, False]
+    mid_x = (neck_pts[0][0] + neck_pts[1][0]) / 2
+    depth = [(ap - y0) / gh for ap in armpits]
+    for i in (0, 1):
+        j = 1 - i
+        if depth[i] < MIN_SIDE_DEPTH <= depth[j] <= MAX_SIDE_DEPTH:
+            a, b = lines[j]
+            lines[i] = (2.0 * mid_x - a, -b)
+            armpits[i] = armpits[j]
+            mirrored[i] = True
+    if any(mirrored):
+        cx = mid_x
+    side_l, side_r = lines
+    ap_l, ap_r = armpits
+
     # Per side: sleeved?, outer end, shoulder, armpit, sleeve.
     col_idx = np.arange(w)
     sides = {}
-    for side, line, ap_y, neck in (
-        (-1, side_l, ap_l, neck_pts[0]),
-        (1, side_r, ap_r, neck_pts[1]),
+    for side, line, ap_y, neck, mirror in (
+        (-1, side_l, ap_l, neck_pts[0], mirrored[0]),
+        (1, side_r, ap_r, neck_pts[1], mirrored[1]),
     ):
         a, b = line
         half = fg[:, : icx + 1] if side < 0 else fg[:, icx:]
@@ -489,7 +509,8 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
             "shoulder": shoulder,
             "ap_y": ap_y,
             "line": line,
-            "edge": left if side < 0 else right,
+            # a mirrored side's own edge is the sleeve's: its armpit is on the line
+            "edge": np.full(h, np.nan) if mirror else (left if side < 0 else right),
         }
 
     # Anatomical armpits (sleeves lying over the body hide the real ones).
@@ -516,8 +537,11 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         _pt(sides[1]["shoulder"]),
         _pt(sides[-1]["armpit"]),
         _pt(sides[1]["armpit"]),
-        (float(left[hem_y]), float(hem_y)),
-        (float(right[hem_y]), float(hem_y)),
+        (float(side_l[0] + side_l[1] * hem_y) if mirrored[0] else float(left[hem_y]), float(hem_y)),
+        (
+            float(side_r[0] + side_r[1] * hem_y) if mirrored[1] else float(right[hem_y]),
+            float(hem_y),
+        ),
         side_l,
         side_r,
         "sleeveless",
