@@ -180,6 +180,11 @@ def test_not_a_front_view_is_refused_with_the_reason():
     cv2.rectangle(legs, (270, 200), (360, 470), 255, -1)
     with pytest.raises(InvalidInputError, match="trousers: garment silhouette not understood"):
         garment_geometry(legs, "trousers")
+    # bell sleeves merged with a narrow body: the "armpits" are the sleeves' outer ends
+    bells = [(0, 0.06), (0.1, 0.0), (0.3, 0.06), (0.55, 0.5), (0.6, 0.9), (0.12, 0.9),
+             (0.12, 1.0), (0, 1.0)]  # fmt: skip
+    with pytest.raises(InvalidInputError, match="hem far narrower than the chest"):
+        garment_geometry(_canvas(bells), "bells")
     # a garment lying on its side: far wider than long
     side = np.zeros((H, W), np.uint8)
     cv2.ellipse(side, (256, 256), (240, 60), 0, 0, 360, 255, -1)

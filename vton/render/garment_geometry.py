@@ -75,6 +75,8 @@ MAX_OFF_CENTRE = 0.5
 MIN_SHOULDER_OUT = 0.05
 #: Armpit depth below its shoulder, in garment lengths.
 ARMPIT_DEPTH = (0.05, 0.5)
+#: Least hem width per chest width (armpit to armpit).
+MIN_HEM_TO_CHEST = 0.35
 #: Half chest width per garment length.
 CHEST_RATIO = (0.15, 0.7)
 
@@ -366,6 +368,9 @@ def _check_plausible(g: GarmentGeometry, item: str) -> None:
         if not ARMPIT_DEPTH[0] * gh <= ap[1] - sh[1] <= ARMPIT_DEPTH[1] * gh:
             problems.append("armpit not between shoulder and waist")
             break
+    if abs(g.hem_right[0] - g.hem_left[0]) < MIN_HEM_TO_CHEST * 2 * chest:
+        # the "armpits" lie on sleeves that merge with the body (bell sleeves beside it)
+        problems.append("hem far narrower than the chest")
     if not CHEST_RATIO[0] <= chest / gh <= CHEST_RATIO[1]:
         problems.append(f"body {2 * chest / gh:.2f} times as wide as long")
     for sl in (g.sleeve_left, g.sleeve_right):
