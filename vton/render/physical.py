@@ -689,7 +689,10 @@ class PhysicalRenderer(PairwiseRenderer):
         k = self.shadows
         shade = np.ones((bh, bw), np.float32)
         if k > 0:
-            neck_zone = feather(head | np.isin(lab, (LIP["neck"],)), 0.0)
+            # The collar's shadow falls from the neck, not from bare skin lower down (a
+            # parse labels a midriff or a low neckline's skin neck too).
+            neck = (lab == LIP["neck"]) & _above_level(body, origin, lab.shape, 0.15 * sw)
+            neck_zone = feather(head | neck, 0.0)
             collar = soft_shadow(neck_zone, 0.03 * sw, (0.0, 0.015 * sw))
             shade *= 1 - 0.25 * k * collar
             arm_sh = soft_shadow(arms_a, 0.03 * sw, (0.0, 0.01 * sw))
@@ -757,6 +760,18 @@ def _on_shoulders(
     grown = _dilate(person.astype(np.uint8), max(1, round(0.02 * sw)))
     inside = feather(grown, max(fsig, 0.5))
     return np.maximum(inside, ramp)
+
+
+def _above_level(
+    body: Body, origin: np.ndarray, shape: tuple[int, int], level: float
+) -> np.ndarray:
+    """(H, W) bool over a crop at `origin`: pixels above `level` px along the body axis
+    from the shoulder line (negative: above the shoulders)."""
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    lv = (xs + np.float32(origin[0] - body.shoulder_mid[0])) * np.float32(body.axis[0])
+    lv += (ys + np.float32(origin[1] - body.shoulder_mid[1])) * np.float32(body.axis[1])
+    return lv < np.float32(level)
 
 
 def _disc(r: int) -> np.ndarray:
