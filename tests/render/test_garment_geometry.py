@@ -14,6 +14,7 @@ import pytest
 
 from vton.errors import InvalidInputError
 from vton.render.garment_geometry import garment_geometry, torso_and_sleeve_masks
+from vton.synthetic_garments import render_garment, sample_catalog_specs
 
 H, W = 512, 512
 TOP, BOTTOM = 40, 472  # the garment's rows on the canvas
@@ -170,6 +171,14 @@ def test_hanger_or_mannequin_neck_above_the_collar(extra):
     g = garment_geometry(_canvas(TEE, extra))
     assert abs(g.shoulder_y - plain.shoulder_y) < 8
     assert abs(g.hem_y - plain.hem_y) < 4
+
+
+@pytest.mark.parametrize("spec", sample_catalog_specs(), ids=lambda s: s.product_id)
+def test_every_bundled_sample_garment_is_read_as_its_style(spec):
+    """The main job's own garments, among them a long-sleeve whose sleeves merge with the
+    body down to the cuffs: none may be refused."""
+    g = render_garment(spec)
+    assert garment_geometry(g.mask, spec.product_id).sleeve == g.sleeve
 
 
 def test_not_a_front_view_is_refused_with_the_reason():

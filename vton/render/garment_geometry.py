@@ -430,7 +430,8 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
             lo2, hi2 = y0 + int(0.5 * gh), y0 + int(0.75 * gh)
             if np.isfinite(edge[lo2 : hi2 + 1]).sum() >= 3:
                 line2, ap2 = _side_line(edge, side, lo2, hi2, y0, tol, gh)
-                if ap2 < ap:
+                # (not when that line runs up a sleeve merged with the body to the top)
+                if ap2 < ap and ap2 - y0 >= MIN_SIDE_DEPTH * gh:
                     line, ap = line2, ap2
         lines.append(line)
         armpits.append(ap)
