@@ -645,14 +645,24 @@ class PhysicalRenderer(PairwiseRenderer):
             part = left_m if sp.side < 0 else right_m
             # A little of the torso goes with the sleeve, so no gap opens at the seam.
             part = cv2.min(soft, _dilate(part, max(1, round(0.004 * geom.height))))
-            smx, smy = backward_maps(sp.backward, (bh, bw), step=step, origin=(x0, y0))
-            s_rgb = _remap(g_img, smx, smy, white)
-            s_alpha = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
-            lim = np.zeros((bh, bw), np.uint8)
-            poly = np.round(sp.outline - origin).astype(np.int32)
-            cv2.fillPoly(lim, [poly], 1)
-            lim = cv2.dilate(lim, _disc(max(1, round(0.03 * sw))))
-            s_alpha *= feather(lim, 0.02 * sw)
+            # A sleeve is drawn only near its outline: warp that box, not the whole crop.
+            pad = int(0.03 * sw + 4 * 0.02 * sw) + 3
+            sx0, sy0 = (np.floor(sp.outline.min(0) - origin).astype(int) - pad).tolist()
+            sx1, sy1 = (np.ceil(sp.outline.max(0) - origin).astype(int) + pad + 1).tolist()
+            sx0, sy0, sx1, sy1 = max(0, sx0), max(0, sy0), min(bw, sx1), min(bh, sy1)
+            s_rgb = np.full((bh, bw, 3), 255, np.uint8)
+            s_alpha = np.zeros((bh, bw), np.float32)
+            if sx1 - sx0 >= 2 and sy1 - sy0 >= 2:
+                box = (sy1 - sy0, sx1 - sx0)
+                o = (x0 + sx0, y0 + sy0)
+                smx, smy = backward_maps(sp.backward, box, step=step, origin=o)
+                s_rgb[sy0:sy1, sx0:sx1] = _remap(g_img, smx, smy, white)
+                a = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
+                lim = np.zeros(box, np.uint8)
+                poly = np.round(sp.outline - origin - (sx0, sy0)).astype(np.int32)
+                cv2.fillPoly(lim, [poly], 1)
+                lim = cv2.dilate(lim, _disc(max(1, round(0.03 * sw))))
+                s_alpha[sy0:sy1, sx0:sx1] = a * feather(lim, 0.02 * sw)
             sleeve_layers.append((s_rgb, s_alpha))
 
         # Occluders: head always in front; arms in front of the torso part.

@@ -1,0 +1,247 @@
+"""Removal of the old upper garment (`vton.render.removal`) on synthetic persons.
+
+Each test draws a `vton.person.synthetic` figure whose background, skin and lower clothes
+are known, removes the shirt, and compares the fill to what was there (or to what a blur
+would give): stripes behind a loose shirt continue, skin takes the person's own colours
+and grain, no pixel of the shirt's colour stays, nothing outside the grown region
+changes, and a print on the trousers continues upwards.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.render.helpers import ciede2000, rgb_to_lab
+from vton.person.labels import LIP
+from vton.person.synthetic import synthetic_person
+from vton.render.body import body_frame
+from vton.render.removal import bare_body, removal_region, remove_old_clothes
+from vton.render.shading import push_pull_fill
+
+SHIRT = (40, 90, 160)
+SKIN = (214, 160, 128)
+ORIGIN = np.zeros(2)
+
+
+def _person(**kw):
+    p = synthetic_person(512, 384, **kw)
+    return p.image.copy(), p.labels.copy(), p.keypoints
+
+
+def _remove(img, lab, kp, hem: float = 1.0):
+    body = body_frame(kp)
+    old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
+    seam = -0.06 * body.sw
+    out = remove_old_clothes(img, lab, old, body, seam, hem * body.torso_len, ORIGIN)
+    return out, body, old, seam
+
+
+def _stripes(shape, period: int, a, b, axis: int) -> np.ndarray:
+    h, w = shape
+    idx = np.arange(h if axis == 0 else w) // (period // 2) % 2
+    band = np.where(idx[:, None] == 0, np.array(a), np.array(b)).astype(np.uint8)
+    if axis == 0:
+        return np.broadcast_to(band[:, None, :], (h, w, 3)).copy()
+    return np.broadcast_to(band[None, :, :], (h, w, 3)).copy()
+
+
+def _flap(kp, shape) -> np.ndarray:
+    """(H, W) bool: a loose part of the shirt standing out into the background beside the
+    waist (the viewer's left), where the body is not."""
+    rs, rh = kp[2, :2], kp[8, :2]
+    x1 = rh[0] - 0.02 * (kp[5, 0] - kp[2, 0])
+    x0 = x1 - 0.42 * (kp[5, 0] - kp[2, 0])
+    y0, y1 = rs[1] + 0.55 * (rh[1] - rs[1]), rh[1]
+    out = np.zeros(shape, bool)
+    out[round(y0) : round(y1), round(x0) : round(x1)] = True
+    return out
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_striped_background_continues_behind_a_loose_shirt(axis):
+    img, lab, kp = _person(arm_angle=45.0)
+    truth = _stripes(lab.shape, 14, (200, 40, 50), (240, 240, 240), axis)
+    img[lab == 0] = truth[lab == 0]
+    flap = _flap(kp, lab.shape) & (lab == 0)
+    img[flap], lab[flap] = SHIRT, LIP["upper-clothes"]
+    out, body, old, seam = _remove(img, lab, kp)
+    zone = flap & ~bare_body(body, seam, lab.shape, ORIGIN)
+    assert zone.sum() > 500
+    err = np.abs(out[zone] - truth[zone].astype(np.float32)).mean()
+    # What a blur from the background would give (the fill this replaces).
+    known = ((lab == 0) & ~cv2.dilate(old.astype(np.uint8), np.ones((5, 5), np.uint8))).astype(
+        np.float32
+    )
+    blur = push_pull_fill(img.astype(np.float32), known)
+    blur_err = np.abs(blur[zone] - truth[zone].astype(np.float32)).mean()
+    assert blur_err > 40
+    assert err < 0.35 * blur_err, (err, blur_err)
+
+
+def test_skin_takes_the_persons_colours_and_grain():
+    rng = np.random.default_rng(0)
+    img, lab, kp = _person(sleeves="long", skin=SKIN, arm_angle=30.0)
+    hands = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
+    hand_colour = (176, 118, 88)  # tanned arms, lighter face
+    img[hands] = hand_colour
+    noisy = img.astype(np.float32) + rng.normal(0, 3.0, img.shape).astype(np.float32)
+    img = np.clip(noisy, 0, 255).astype(np.uint8)
+    out, body, old, seam = _remove(img, lab, kp)
+    bare = bare_body(body, seam, lab.shape, ORIGIN)
+    inner = cv2.erode((old & bare).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    # The chest: the face's colour (a little darker), not the shirt's.
+    chest = inner.copy()
+    chest[: round(kp[2, 1] + 0.3 * body.sw)] = False
+    chest[round(body.shoulder_mid[1] + 0.8 * body.torso_len) :] = False
+    face_lab = rgb_to_lab(np.array(SKIN, np.float32))
+    de = ciede2000(rgb_to_lab(np.median(out[chest], axis=0)), face_lab)
+    assert de < 8.0, de
+    # The forearms (under the old long sleeves): the visible hands' colour.
+    fore = np.zeros(lab.shape, np.uint8)
+    for e, w in ((3, 4), (6, 7)):
+        a, b = kp[e, :2], kp[w, :2]
+        p, q = a + 0.25 * (b - a), a + 0.75 * (b - a)
+        cv2.line(fore, tuple(np.round(p).astype(int)), tuple(np.round(q).astype(int)), 1, 3)
+    fore = fore.astype(bool) & old
+    assert fore.sum() > 50
+    de_arm = ciede2000(rgb_to_lab(np.median(out[fore], axis=0)), rgb_to_lab(hand_colour))
+    de_face = ciede2000(rgb_to_lab(np.median(out[fore], axis=0)), face_lab)
+    assert de_arm < 6.0 and de_arm < de_face, (de_arm, de_face)
+    # Grain: the photo's noise, not a flat slab.
+    g = out.mean(axis=2)
+    hp = g - cv2.GaussianBlur(g, (0, 0), 1.5)
+    assert 0.8 < float(np.std(hp[chest])) < 6.0
+
+
+def test_no_pixel_of_the_old_shirt_stays():
+    img, lab, kp = _person(sleeves="short", arm_angle=30.0)
+    shirt = lab == LIP["upper-clothes"]
+    # A parser's mistakes: the sleeve's outer edge called arm, the hem called trousers,
+    # a button called background; and an anti-aliased fringe into the background.
+    edge = shirt & ~cv2.erode(shirt.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    sleeve_edge = edge & (np.arange(lab.shape[1])[None, :] < kp[2, 0] - 5)
+    lab[sleeve_edge] = LIP["right-arm"]
+    hem = shirt & (np.arange(lab.shape[0])[:, None] > kp[8, 1] - 6)
+    lab[hem] = LIP["pants"]
+    cx, cy = round(kp[1, 0]), round(kp[1, 1] + 60)
+    cv2.circle(lab, (cx, cy), 4, 0, -1)
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)
+    out = _remove(img, lab, kp, hem=0.8)[0]
+    res = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    de = ciede2000(rgb_to_lab(res), rgb_to_lab(np.array(SHIRT, np.float32)))
+    assert np.count_nonzero(de < 12) == 0, np.argwhere(de < 12)[:10]
+
+
+def test_nothing_outside_the_grown_region_changes():
+    img, lab, kp = _person(arm_angle=30.0)
+    rng = np.random.default_rng(1)
+    img = np.clip(img.astype(np.int16) + rng.integers(-4, 5, img.shape), 0, 255).astype(np.uint8)
+    out, body, old, _ = _remove(img, lab, kp)
+    region = removal_region(img, lab, old, body, ORIGIN)
+    assert region.sum() < 1.25 * old.sum()
+    assert np.array_equal(out[~region], img[~region].astype(np.float32))
+    head = np.isin(lab, (LIP["hair"], LIP["face"]))
+    assert not (region & head).any()
+    assert np.array_equal(out[head], img[head].astype(np.float32))
+    # The lower clothes are left alone where the shirt was not.
+    pants = lab == LIP["pants"]
+    far = pants & ~cv2.dilate(old.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert np.array_equal(out[far], img[far].astype(np.float32))
+
+
+def test_lower_garment_print_continues_up_under_a_shorter_top():
+    img, lab, kp = _person(arm_angle=30.0)
+    pants = lab == LIP["pants"]
+    truth = _stripes(lab.shape, 10, (30, 30, 40), (200, 180, 60), 1)
+    img[pants] = truth[pants]
+    out, body, old, seam = _remove(img, lab, kp, hem=0.7)
+    level = np.stack(np.mgrid[0 : lab.shape[0], 0 : lab.shape[1]][::-1], -1) - body.shoulder_mid
+    level = level @ body.axis
+    # Under the old shirt, below the new hem, above the trousers and within their width.
+    cols = pants[round(kp[8, 1]) + 8].nonzero()[0]
+    zone = old & bare_body(body, seam, lab.shape, ORIGIN) & (level > 0.7 * body.torso_len + 3)
+    zone[:, : cols.min() + 3] = False
+    zone[:, cols.max() - 2 :] = False
+    assert zone.sum() > 300
+    err = np.abs(out[zone] - truth[zone].astype(np.float32)).mean()
+    blur = push_pull_fill(img.astype(np.float32), pants.astype(np.float32))
+    blur_err = np.abs(blur[zone] - truth[zone].astype(np.float32)).mean()
+    assert blur_err > 40
+    assert err < 0.3 * blur_err, (err, blur_err)
+
+
+def test_no_old_clothes_leaves_the_crop_as_it_is():
+    img, lab, kp = _person()
+    lab[lab == LIP["upper-clothes"]] = LIP["coat"] + 100  # no old clothes label
+    body = body_frame(kp)
+    old = np.zeros(lab.shape, bool)
+    out = remove_old_clothes(img, lab, old, body, 0.0, body.torso_len, ORIGIN)
+    assert out.dtype == np.float32
+    assert np.array_equal(out, img.astype(np.float32))
+
+
+def test_skin_the_parser_called_clothes_stays_as_photographed():
+    rng = np.random.default_rng(2)
+    img, lab, kp = _person(sleeves="short", skin=SKIN, arm_angle=30.0)
+    img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
+    # The upper half of the visible forearms labelled as the shirt.
+    arms = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
+    fore = arms & (np.arange(lab.shape[0])[:, None] < (kp[3, 1] + kp[4, 1]) / 2)
+    fore = cv2.erode(fore.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    shirt = (lab == LIP["upper-clothes"]).astype(np.uint8)
+    lab[fore] = LIP["upper-clothes"]
+    out = _remove(img, lab, kp)[0]
+    # Away from the real sleeve (whose fringe goes with it), the forearm is the photo's.
+    far = fore & ~cv2.dilate(shirt, np.ones((17, 17), np.uint8)).astype(bool)
+    assert far.sum() > 100
+    kept = np.mean(np.all(out[far] == img[far].astype(np.float32), axis=1))
+    assert kept > 0.9, kept
+
+
+def test_full_size_photo():
+    # 1024x768: the fills' sampling handles regions of well over 32767 pixels.
+    p = synthetic_person(1024, 768, sleeves="long", arm_angle=30.0)
+    body = body_frame(p.keypoints)
+    old = p.labels == LIP["upper-clothes"]
+    assert old.sum() > 60000
+    out = remove_old_clothes(
+        p.image, p.labels, old, body, -0.06 * body.sw, 0.8 * body.torso_len, ORIGIN
+    )
+    assert out.shape == p.image.shape and out.dtype == np.float32
+    de = ciede2000(rgb_to_lab(np.clip(out + 0.5, 0, 255)), rgb_to_lab(np.array(SHIRT)))
+    assert np.count_nonzero(de < 12) == 0
+    region = removal_region(p.image, p.labels, old, body, ORIGIN)
+    assert np.array_equal(out[~region], p.image[~region].astype(np.float32))
+
+
+def test_a_sleeve_the_parser_called_trousers_goes_too():
+    black, gold = (22, 22, 24), (200, 160, 60)
+    img, lab, kp = _person(sleeves="long", shirt=black, skin=SKIN, arm_angle=30.0)
+    pants = lab == LIP["pants"]
+    # Gold trousers printed with the shirt's black (a leopard print's spots).
+    xs = np.arange(lab.shape[1])[None, :].repeat(lab.shape[0], 0)
+    print_ = np.where(((xs // 5) % 3 == 0)[..., None], np.array(black), np.array(gold))
+    img[pants] = print_[pants]
+    # The forearms' sleeves labelled as trousers.
+    sleeve = np.zeros(lab.shape, bool)
+    for e, w in ((3, 4), (6, 7)):
+        cap = np.zeros(lab.shape, np.uint8)
+        a, b = tuple(np.round(kp[e, :2]).astype(int)), tuple(np.round(kp[w, :2]).astype(int))
+        cv2.line(cap, a, b, 1, 20)
+        sleeve |= cap.astype(bool) & (lab == LIP["upper-clothes"])
+    sleeve &= np.arange(lab.shape[0])[:, None] > kp[3, 1] + 10  # below the elbows
+    assert sleeve.sum() > 200
+    lab[sleeve] = LIP["pants"]
+    out = _remove(img, lab, kp)[0]
+    res = np.clip(out[sleeve] + 0.5, 0, 255)
+    de = ciede2000(rgb_to_lab(res), rgb_to_lab(np.array(SKIN)))
+    assert np.mean(de < 12) > 0.9, np.mean(de < 12)
+    # The trousers themselves, away from the arms and the shirt, are as photographed.
+    body_old = cv2.dilate(
+        ((lab == LIP["upper-clothes"]) | sleeve).astype(np.uint8), np.ones((61, 61), np.uint8)
+    ).astype(bool)
+    far = pants & ~body_old
+    assert far.sum() > 1000
+    assert np.array_equal(out[far], img[far].astype(np.float32))
