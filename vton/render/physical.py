@@ -619,6 +619,12 @@ class PhysicalRenderer(PairwiseRenderer):
             ys, xs = np.nonzero(old_full)
             x0, y0 = min(x0, int(xs.min())), min(y0, int(ys.min()))
             x1, y1 = max(x1, int(xs.max()) + 1), max(y1, int(ys.max()) + 1)
+            # Where a shorter top uncovers the lower garment, removal continues it upwards
+            # from the rows below the old top: the crop must hold as many of them.
+            hem_y = float(body.centre(np.array([hem_line]))[0, 1])
+            uncovered = int(ys.max()) + 1 - hem_y
+            if uncovered > 0:
+                y1 = max(y1, int(ys.max()) + 1 + int(uncovered + 0.2 * sw))
         x0, y0 = max(0, x0 - margin), max(0, y0 - margin)
         x1, y1 = min(w, x1 + margin), min(h, y1 + margin)
         if x1 - x0 < 2 or y1 - y0 < 2:
