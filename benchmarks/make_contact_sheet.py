@@ -6,8 +6,10 @@ Usage::
     python benchmarks/make_contact_sheet.py [--out docs/physical_contact_sheet.png]
         [--data /work/shared/data]
 
-Persons: the public-domain astronaut photo and one CC0 photo from `persons-cc0/` (no
-model release: used here as the data README allows, for development), and synthetic
+Persons: the main job's bundled sample persons first (``sample:<name>``, the photos of
+`vton/sample_data/persons/`: what a new user's first run shows), the public-domain
+astronaut photo and one CC0 photo from `persons-cc0/` (no model release: used here as the
+data README allows, for development), and synthetic
 persons (`vton.person.synthetic`) in several poses. Garments: real CC0 product photos from
 `clothing-small/validation/` and the bundled synthetic garments. Everything goes through
 the project's own stages (`prepare_person` with MediaPipe, `prepare_cloth` with the
@@ -28,6 +30,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import vton.sample
 from vton.cloth.masking import make_masker
 from vton.cloth.prep import load_cloth_asset, prepare_cloth
 from vton.errors import InvalidInputError
@@ -37,16 +40,23 @@ from vton.person.prep import PersonAsset, load_person_asset, prepare_person
 from vton.person.synthetic import synthetic_person
 from vton.render.base import RenderRequest
 from vton.render.physical import PhysicalRenderer
+from vton.sample import SAMPLE_PERSONS
 from vton.schemas import PersonRow, ProductRow
 from vton.storage import Store
 from vton.synthetic_garments import render_garment, sample_catalog_specs
 
-#: (person, garment): persons are file names under persons-cc0/ or ``synthetic:<i>``;
-#: garments are ``<class>/<file>`` under clothing-small/validation/ or a sample spec id.
+#: (person, garment): persons are ``sample:<name>`` (bundled), file names under
+#: persons-cc0/ or ``synthetic:<i>``; garments are ``<class>/<file>`` under
+#: clothing-small/validation/ or a sample spec id.
 PAIRS = (
+    ("sample:white-shirt", "tee-stripes-red"),
+    ("sample:white-shirt", "tee-logo-yellow"),
+    ("sample:white-shirt", "tank-stripes-green"),
+    ("sample:white-shirt", "t-shirt/0e240297-2265-411e-b386-cb59a44f98ae.jpg"),
+    ("sample:astronaut", "tee-logo-yellow"),
+    ("sample:astronaut", "tee-check-blue"),
     ("skimage_astronaut.png", "t-shirt/0e240297-2265-411e-b386-cb59a44f98ae.jpg"),
     ("skimage_astronaut.png", "t-shirt/099de1d5-7422-4230-b11b-fe581139b82c.jpg"),
-    ("skimage_astronaut.png", "tee-logo-yellow"),
     ("interfaces_015.jpg", "tee-stripes-red"),
     ("interfaces_015.jpg", "t-shirt/0e240297-2265-411e-b386-cb59a44f98ae.jpg"),
     ("synthetic:0", "t-shirt/099de1d5-7422-4230-b11b-fe581139b82c.jpg"),
@@ -76,7 +86,13 @@ def _person(store: Store, data: Path, name: str, estimator) -> PersonAsset | Non
         kw = dict(SYNTHETIC[int(name.split(":")[1])])
         p = synthetic_person(kw.pop("height"), kw.pop("width"), **kw)
         return PersonAsset(p.image, p.mask, p.keypoints, {}, p.labels)
-    path = data / "persons-cc0" / name
+    if name.startswith("sample:"):
+        stem = name.split(":", 1)[1]
+        path = Path(vton.sample.__file__).parent / "sample_data" / "persons"
+        path = path / SAMPLE_PERSONS[stem]
+        name = stem
+    else:
+        path = data / "persons-cc0" / name
     if not path.exists():
         return None
     row = PersonRow(Path(name).stem, str(path))
