@@ -685,7 +685,8 @@ class PhysicalRenderer(PairwiseRenderer):
         # Cloth rests on the shoulders: above the chest it stays within the person's
         # outline (a garment cut straighter than the shoulders' slope would otherwise
         # stand out into the background beside the neck).
-        rest = _on_shoulders(lab > 0, body, plan, origin, fsig)
+        level = _levels(body, origin, (bh, bw))
+        rest = _on_shoulders(lab > 0, level, plan, sw, fsig)
         t_alpha = feather(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_a)) * rest
         sleeve_alpha_total = np.zeros((bh, bw), np.float32)
         layers = []
@@ -708,7 +709,7 @@ class PhysicalRenderer(PairwiseRenderer):
         if k > 0:
             # The collar's shadow falls from the neck, not from bare skin lower down (a
             # parse labels a midriff or a low neckline's skin neck too).
-            neck = (lab == LIP["neck"]) & _above_level(body, origin, lab.shape, 0.15 * sw)
+            neck = (lab == LIP["neck"]) & (level < np.float32(0.15 * sw))
             neck_zone = feather(head | neck, 0.0)
             collar = soft_shadow(neck_zone, 0.03 * sw, (0.0, 0.015 * sw))
             shade *= 1 - 0.25 * k * collar
@@ -743,7 +744,9 @@ class PhysicalRenderer(PairwiseRenderer):
             s_col = apply_gain(s_rgb, gain * shade)
             out += (s_col - out) * a[..., None]
         # Head last (hair over the garment; its pixels are the photo's own).
-        out += (crop.astype(np.float32) - out) * head_a[..., None] * (head_a > 0.5)[..., None]
+        hy, hx = np.nonzero(head_a > 0.5)
+        a = head_a[hy, hx, None]
+        out[hy, hx] += (crop[hy, hx].astype(np.float32) - out[hy, hx]) * a
 
         tryon = img.copy()
         tryon[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
@@ -762,33 +765,26 @@ class PhysicalRenderer(PairwiseRenderer):
 
 
 def _on_shoulders(
-    person: np.ndarray, body: Body, plan: DrapePlan, origin: np.ndarray, fsig: float
+    person: np.ndarray, level: np.ndarray, plan: DrapePlan, sw: float, fsig: float
 ) -> np.ndarray:
     """(H, W) float32 0..1 over a crop: 1 below the upper chest; above it, the person's
-    outline (`person`, (H, W) bool) grown by a fiftieth of a shoulder width and feathered."""
-    sw = body.sw
-    h, w = person.shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    rel_x = xs + np.float32(origin[0] - body.shoulder_mid[0])
-    rel_y = ys + np.float32(origin[1] - body.shoulder_mid[1])
-    level = rel_x * np.float32(body.axis[0]) + rel_y * np.float32(body.axis[1])
+    outline (`person`, (H, W) bool) grown by a fiftieth of a shoulder width and feathered.
+    `level`: `_levels` of the crop."""
     # 0 above the seams, 1 from a fifth of a shoulder width below them.
-    ramp = np.clip((level - plan.seam_level) / (0.2 * sw), 0.0, 1.0).astype(np.float32)
+    ramp = np.clip((level - np.float32(plan.seam_level)) * np.float32(5.0 / sw), 0.0, 1.0)
     grown = _dilate(person.astype(np.uint8), max(1, round(0.02 * sw)))
     inside = feather(grown, max(fsig, 0.5))
     return np.maximum(inside, ramp)
 
 
-def _above_level(
-    body: Body, origin: np.ndarray, shape: tuple[int, int], level: float
-) -> np.ndarray:
-    """(H, W) bool over a crop at `origin`: pixels above `level` px along the body axis
+def _levels(body: Body, origin: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) float32 over a crop at `origin`: each pixel's level, px along the body axis
     from the shoulder line (negative: above the shoulders)."""
     h, w = shape
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-    lv = (xs + np.float32(origin[0] - body.shoulder_mid[0])) * np.float32(body.axis[0])
-    lv += (ys + np.float32(origin[1] - body.shoulder_mid[1])) * np.float32(body.axis[1])
-    return lv < np.float32(level)
+    ax, ay = np.float32(body.axis[0]), np.float32(body.axis[1])
+    col = (np.arange(w, dtype=np.float32) + np.float32(origin[0] - body.shoulder_mid[0])) * ax
+    row = (np.arange(h, dtype=np.float32) + np.float32(origin[1] - body.shoulder_mid[1])) * ay
+    return row[:, None] + col[None, :]
 
 
 def _disc(r: int) -> np.ndarray:
