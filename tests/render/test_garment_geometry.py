@@ -163,6 +163,9 @@ def test_other_cuts_are_read(name, right, sleeve):
     # the sleeves are split off and the torso part keeps the body
     assert left.any() and right_m.any()
     assert torso[BOTTOM - 20, W // 2] == 255
+    if name == "peplum hem":  # the flare past the side line is body, not sleeve
+        x, y = (round(v) for v in _u(0.38, 0.93))
+        assert torso[y, x] == 255 and right_m[y, x] == 0
 
 
 @pytest.mark.parametrize("extra", [HANGER, MANNEQUIN_NECK], ids=["hanger", "mannequin neck"])

@@ -245,24 +245,20 @@ def _side_line(
     return line, _armpit_row(edge, line, side, hi, y0, tol, gh)
 
 
-def _body_below_armpit(
-    left: np.ndarray, right: np.ndarray, armpit_y: float, width: int
-) -> np.ndarray:
-    """(H, width) bool: the run of pixels through the centre column in the rows below
-    `armpit_y` (`left`, `right`: its ends per row, NaN where the centre is empty). Below
-    the armpit a sleeve hangs apart from the body, so whatever joins the centre run there
-    is the body itself (a waist, a flared or peplum hem reaching past the side line) and
-    is never taken for the sleeve."""
-    cols = np.arange(width, dtype=np.float64)[None, :]
-    rows = np.arange(left.shape[0])[:, None] > armpit_y
-    with np.errstate(invalid="ignore"):
-        run = (cols >= left[:, None]) & (cols <= right[:, None])
-    return run & rows
-
-
-def _body_run(fg: np.ndarray, centre_x: float) -> tuple[np.ndarray, np.ndarray]:
-    """`_centre_runs` through the column nearest `centre_x`."""
-    return _centre_runs(fg, int(np.clip(round(centre_x), 0, fg.shape[1] - 1)))
+def _reaching_above(part: np.ndarray, armpit_y: float) -> np.ndarray:
+    """(H, W) bool: the connected pieces of `part` (pixels beyond a side's boundary) that
+    reach up to the armpit's row. A sleeve does, however far it hangs below the armpit
+    against the body; what lies beyond the side line only lower down (a waist shaped in,
+    a flared or peplum hem reaching past the line) is the body itself and is never taken
+    for the sleeve."""
+    n, comp = cv2.connectedComponents(part.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return part
+    top = int(np.floor(armpit_y)) + 1
+    keep = np.zeros(n, bool)
+    keep[np.unique(comp[: max(top, 0)])] = True
+    keep[0] = False
+    return keep[comp]
 
 
 def _fit_line(ys: np.ndarray, xs: np.ndarray) -> tuple[float, float]:
@@ -563,7 +559,7 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         bound = geom.side_x(side, all_rows)[:, None] + side * (1.0 + 0.01 * gh)
         outside = (col_idx[None, :] < bound) if side < 0 else (col_idx[None, :] > bound)
         if s["separation"] is None:
-            outside &= ~_body_below_armpit(left, right, s["armpit"][1], w)
+            outside = _reaching_above(fg & outside, s["armpit"][1])
         sleeves[side] = _sleeve(fg & outside, s["shoulder"], s["armpit"], s["separation"], gh)
     kinds = []
     for v in sleeves.values():
@@ -675,7 +671,7 @@ def torso_and_sleeve_masks(
             continue
         if not sl.overlaps_body:
             ap_y = (geom.armpit_left if side < 0 else geom.armpit_right)[1]
-            out &= ~_body_below_armpit(*_body_run(fg, geom.centre_x), ap_y, w)
+            out = _reaching_above(out, ap_y)
         beyond_body.append(out)
         if sl.overlaps_body:
             ci, ri = np.asarray(sl.cuff_inner), np.asarray(sl.root_inner)
