@@ -17,7 +17,7 @@ from tests.render.helpers import ciede2000, rgb_to_lab
 from vton.person.labels import LIP
 from vton.person.synthetic import synthetic_person
 from vton.render.body import body_frame
-from vton.render.removal import bare_body, removal_region, remove_old_clothes
+from vton.render.removal import bare_body, removal_region, remove_old_clothes, skin_layer
 from vton.render.shading import push_pull_fill
 
 SHIRT = (40, 90, 160)
@@ -245,3 +245,25 @@ def test_a_sleeve_the_parser_called_trousers_goes_too():
     far = pants & ~body_old
     assert far.sum() > 1000
     assert np.array_equal(out[far], img[far].astype(np.float32))
+
+
+def test_removal_is_reproducible_and_skin_sampled_only_where_needed_matches_the_full_layer():
+    rng = np.random.default_rng(3)
+    img, lab, kp = _person(sleeves="short", skin=SKIN, arm_angle=30.0)
+    img = np.clip(img.astype(np.int16) + rng.integers(-4, 5, img.shape), 0, 255).astype(np.uint8)
+    out, body, old, seam = _remove(img, lab, kp)
+    again = _remove(img.copy(), lab.copy(), kp)[0]
+    assert np.array_equal(out, again)
+    # The skin computed at the pixels asked for (a box of the reduced layer, sampled) is
+    # the full layer's there: same alignment, same grain.
+    region = removal_region(img, lab, old, body, ORIGIN)
+    bare = bare_body(body, seam, lab.shape, ORIGIN)
+    crop_f = img.astype(np.float32)
+    full = skin_layer(crop_f, lab, region, bare, body, ORIGIN, 0.5)
+    where = region & bare
+    assert where.sum() > 2000
+    part = skin_layer(crop_f, lab, region, bare, body, ORIGIN, 0.5, where=where)
+    assert part.shape == (where.sum(), 3)
+    assert np.abs(part - full[where]).max() < 1.0
+    # A shifted sampling would not match: the layer has a gradient to tell them apart.
+    assert np.abs(full[:, 1:][where[:, :-1]] - part).max() > 1.0

@@ -26,6 +26,10 @@ the fills come from the photo's own pixels, so colours, light and grain match:
 
 Cost: about 1.5 times the blur fill it replaces (most of it at a reduced resolution where
 a shoulder is `_WORK_SHOULDER` px wide; the shift search only runs on textured surroundings).
+At full resolution per-pixel work goes to OpenCV where it can (numpy's passes over a
+photo's channels cost several times more): one CIELAB conversion of the crop serves every
+colour decision, label sets are lookup tables, reduced layers are sampled only over the
+box of the pixels they fill, and the grain is measured on bands of a large area.
 
 Arrays: images (H, W, 3) uint8 RGB or float32 0..255; masks (H, W) bool.
 """
@@ -49,6 +53,31 @@ LOWER = (LIP["pants"], LIP["skirt"])
 SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
 ARMS = (LIP["left-arm"], LIP["right-arm"])
 
+
+def _table(ids: tuple[int, ...]) -> np.ndarray:
+    """(256,) uint8 lookup table: 1 at the label ids, 0 elsewhere."""
+    t = np.zeros(256, np.uint8)
+    t[list(ids)] = 1
+    return t
+
+
+_T_HEAD = _table(HEAD)
+_T_LOWER = _table(LOWER)
+_T_SKIN = _table(SKIN)
+_T_NOT_OLD = _table((*HEAD, *LOWER, *SKIN))
+_T_LOWER_LEGS = _table((*LOWER, LIP["left-leg"], LIP["right-leg"]))
+#: Weights of (L, a, b) in a distance to skin colour (lightness varies with the light).
+_SKIN_W = np.array([0.5, 1.0, 1.0], np.float32)
+
+
+def _is(lab: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where the (H, W) label map has one of `table`'s ids (`np.isin`, by a
+    lookup table: many times faster)."""
+    if lab.dtype == np.uint8:
+        return cv2.LUT(lab, table).view(bool)
+    return np.isin(lab, np.flatnonzero(table))
+
+
 #: Shoulder widths (px) the searches and smooth layers work at.
 _WORK_SHOULDER = 80.0
 #: The old clothes' fringe taken with them, in shoulder widths.
@@ -62,6 +91,8 @@ _COLOUR_BAND = 0.05
 #: Lab distance below which a pixel has the old clothes' colour (and is nearer to it
 #: than to its own label's typical colour).
 _OLD_DE = 20.0
+#: About how many pixels the grain is measured on.
+_GRAIN_PX = 40000
 
 
 def bare_body(
@@ -116,14 +147,21 @@ def removal_region(
 
 
 def _grow_old(
-    crop: np.ndarray, lab: np.ndarray, old: np.ndarray, body: Body, origin: np.ndarray
+    crop: np.ndarray,
+    lab: np.ndarray,
+    old: np.ndarray,
+    body: Body,
+    origin: np.ndarray,
+    cie: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`removal_region`, and the old clothes with what they enclose (classified by the
-    body model like the clothes themselves, not by their own labels)."""
-    h, w = lab.shape
+    body model like the clothes themselves, not by their own labels). `cie`: the crop in
+    CIELAB (`_cielab`), when the caller has it already."""
     sw = body.sw
-    head = np.isin(lab, HEAD)
-    lower = np.isin(lab, LOWER)
+    if cie is None:
+        cie = _cielab(crop)
+    head = _is(lab, _T_HEAD)
+    skin_lab = _is(lab, _T_SKIN)
     region = old.copy()
     # Enclosed by the old clothes and labelled as something else (a button, a print the
     # parser called background): part of them.
@@ -137,49 +175,97 @@ def _grow_old(
         inner = ~touches & (area < 0.25 * sw * sw)
         inner[0] = False
         if inner[1:].any():
-            keep = inner[comp] & ~np.isin(lab[by0:by1, bx0:bx1], (*HEAD, *LOWER, *SKIN))
-            region[by0:by1, bx0:bx1] |= keep
+            free = ~_is(lab[by0:by1, bx0:bx1], _T_NOT_OLD)
+            reg = region[by0:by1, bx0:bx1]
+            idx = np.flatnonzero(inner)
+            if idx.size <= 32:  # a few buttons: each in its own box (no full-box gather)
+                for i in idx:
+                    ys_ = slice(y[i], y[i] + ch[i])
+                    xs_ = slice(x[i], x[i] + cw[i])
+                    reg[ys_, xs_] |= (comp[ys_, xs_] == i) & free[ys_, xs_]
+            else:
+                reg |= inner[comp] & free
     enclosed = region.copy()
     # The anti-aliased fringe.
     # (Into skin by more than a couple of pixels only where it is not skin-coloured:
     # skin there is the person's, a button or a speckle of sleeve is not.)
     r = max(3, round(_FRINGE * sw))
-    grown = cv2.dilate(region.astype(np.uint8), _disc(r)).astype(bool) & ~head
-    ref_skin = _median_lab(crop, lab == LIP["face"])
+    region_u8 = region.view(np.uint8)
+    grown = cv2.dilate(region_u8, _disc(r)).view(bool) & ~head
+    ref_skin = _median_lab(cie, lab == LIP["face"])
     if ref_skin is not None:
-        near = cv2.dilate(region.astype(np.uint8), _disc(2)).astype(bool)
-        ys, xs = np.nonzero(grown & ~near & np.isin(lab, SKIN))
+        near = cv2.dilate(region_u8, _disc(2)).view(bool)
+        ys, xs = np.nonzero(grown & ~near & skin_lab)
         if ys.size:
-            d_skin = np.linalg.norm((_lab_of(crop[ys, xs]) - ref_skin) * (0.5, 1, 1), axis=1)
+            d_skin = _dist(cie[ys, xs], ref_skin, _SKIN_W)
             grown[ys[d_skin <= 14], xs[d_skin <= 14]] = False
     region |= grown
-    # Pixels of the old clothes' colour next to them (a sleeve's edge labelled arm or
-    # background) or along the arms (a sleeve labelled skirt): connected to the region.
-    ref_old = _median_lab(crop, old)
+    # Pixels of the old clothes' colour next to them, or along the arms.
+    region |= _colour_additions(crop, cie, lab, old, region, body, origin, ref_skin)
+    # The fringe of what the colours added.
+    added = region & ~grown
+    if added.any():
+        region |= cv2.dilate(added.view(np.uint8), _disc(2)).view(bool) & ~head
+    return region, enclosed
+
+
+def _colour_additions(
+    crop: np.ndarray,
+    cie: np.ndarray,
+    lab: np.ndarray,
+    old: np.ndarray,
+    region: np.ndarray,
+    body: Body,
+    origin: np.ndarray,
+    ref_skin: np.ndarray | None,
+) -> np.ndarray:
+    """(H, W) bool: what `_grow_old` adds to `region` for its colour: pixels of the old
+    clothes' colour next to them (a sleeve's edge labelled arm or background) or along the
+    arms (a sleeve labelled skirt), connected to the region. `cie`: the crop in CIELAB;
+    `ref_skin`: the face's median CIELAB (None without a face)."""
+    h, w = lab.shape
+    sw = body.sw
+    head = _is(lab, _T_HEAD)
+    lower = _is(lab, _T_LOWER)
+    region = region.copy()
+    start = region.copy()
+    ref_old = _median_lab(cie, old)
     # Distances from the region (one transform serves both bands below).
-    dist_out = cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, 3)
+    dist_out = cv2.distanceTransform((~region).view(np.uint8), cv2.DIST_L2, 3)
     band = dist_out <= max(2, round(_COLOUR_BAND * sw))
     cand = band & ~region & ~head & ~lower
     if cand.any():
         ys, xs = np.nonzero(cand)
-        px = _lab_of(crop[ys, xs])
-        d_old = np.linalg.norm(px - ref_old, axis=1)
+        px = cie[ys, xs]
+        d_old = _dist(px, ref_old)
         own = np.full(ys.size, 1e3, np.float32)
         lbls = lab[ys, xs]
+        # Pixels of each label away from the band: all of them less those in it.
+        n_away = _label_counts(lab) - _label_counts(lab, band)
+        away_u8 = (~band).view(np.uint8)
         for lbl in np.unique(lbls):
             # The label's own typical colour, away from the old clothes (a parser's
             # strip of sleeve called arm would otherwise be the arm's colour).
-            ref = _median_lab(crop, (lab == lbl) & ~band)
+            n_l, ref = int(n_away[lbl]), None
+            if n_l >= 20:
+                k = _grid_step(n_l)
+                if k == 1 and lab.dtype == np.uint8:  # all of them: masked by OpenCV
+                    m = cv2.compare(lab, int(lbl), cv2.CMP_EQ)
+                    pts = cv2.findNonZero(cv2.bitwise_and(m, away_u8)).reshape(-1, 2)
+                    ref = np.median(cie[pts[:, 1], pts[:, 0]], axis=0)
+                else:
+                    sub_ = (lab[::k, ::k] == lbl) & ~band[::k, ::k]
+                    ref = _median_on_grid(cie, sub_, k, lambda v=lbl: (lab == v) & ~band)
             if ref is None:
-                ref = _median_lab(crop, (lab == lbl) & ~region)
+                ref = _median_lab(cie, (lab == lbl) & ~region)
             if ref is not None:
                 at = lbls == lbl
-                own[at] = np.linalg.norm(px[at] - ref, axis=1)
+                own[at] = _dist(px[at], ref)
         take = (d_old < _OLD_DE) & (d_old < 0.8 * own)
         if ref_skin is not None:
             # Never the person's skin (lit skin can be near a white top's colour).
             skin_px = np.isin(lbls, SKIN)
-            d_skin = np.linalg.norm((px[skin_px] - ref_skin) * (0.5, 1, 1), axis=1)
+            d_skin = _dist(px[skin_px], ref_skin, _SKIN_W)
             take[skin_px] &= d_skin > 14
         region[ys[take], xs[take]] = True
     # Along the arms or just under the old clothes, pixels labelled as lower clothes but
@@ -198,7 +284,7 @@ def _grow_old(
     near = dist_out <= max(2, round(0.15 * sw))
     cand = (arms | near) & lower & ~region
     src_low = lower & ~arms & ~near
-    if cand.any() and src_low.sum() >= 50:
+    if cand.any() and np.count_nonzero(src_low) >= 50:
         # A print has many colours: compare with the colour histograms of the old
         # clothes and of the lower clothes away from them, not with one typical colour.
         ys, xs = np.nonzero(cand)
@@ -209,11 +295,11 @@ def _grow_old(
         # Along a forearm a sleeve the colour of the old clothes, nearer to theirs than to
         # the lower clothes' typical one (a black sleeve by a leopard print's black spots)
         # when most of the forearm is such (a print's spots beside a hand are not).
-        ref_low = _median_lab(crop, src_low)
+        ref_low = _median_lab(cie, src_low)
         if ref_low is not None:
-            px = _lab_of(crop[ys, xs])
-            d_old = np.linalg.norm(px - ref_old, axis=1)
-            d_low = np.linalg.norm(px - ref_low, axis=1)
+            px = cie[ys, xs]
+            d_old = _dist(px, ref_old)
+            d_low = _dist(px, ref_low)
             sleeve_like = (d_old < 1.5 * _OLD_DE) & (d_old < 0.6 * d_low)
             for fore in forearms:
                 at = fore[ys, xs]
@@ -221,18 +307,19 @@ def _grow_old(
                     sel[at] |= sleeve_like[at]
         like = np.zeros((h, w), np.uint8)
         like[ys[sel], xs[sel]] = 1
-        like = cv2.morphologyEx(like, cv2.MORPH_CLOSE, _disc(2)).astype(bool) & cand
-        if like.any():
-            n, comp = cv2.connectedComponents((region | like).astype(np.uint8))
+        like = cv2.morphologyEx(like, cv2.MORPH_CLOSE, _disc(2)).view(bool) & cand
+        box = _bbox(like)
+        if box is not None:
+            n, comp = cv2.connectedComponents((region | like).view(np.uint8))
+            # The components holding region pixels: those next to what is added (8-connected
+            # like the components) are enough, as `like` and the region do not overlap.
+            touch = cv2.dilate(like.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
             keep = np.zeros(n, bool)
-            keep[np.unique(comp[region])] = True
+            keep[comp[touch & region]] = True
             keep[0] = False
-            region |= like & keep[comp]
-    # The fringe of what the colours added.
-    added = region & ~grown
-    if added.any():
-        region |= cv2.dilate(added.astype(np.uint8), _disc(2)).astype(bool) & ~head
-    return region, enclosed
+            y0, y1, x0, x1 = box
+            region[y0:y1, x0:x1] |= like[y0:y1, x0:x1] & keep[comp[y0:y1, x0:x1]]
+    return region & ~start
 
 
 def remove_old_clothes(
@@ -248,24 +335,25 @@ def remove_old_clothes(
     skin where the body is (`bare_body`) above the new hem, the lower clothes below it,
     the background outside. Returns (H, W, 3) float32 0..255; pixels outside the grown
     region (`removal_region`) keep the crop's values exactly."""
-    crop_f = crop.astype(np.float32)
+    out = crop.astype(np.float32)
     if not old.any():
-        return crop_f
+        return out
     h, w = lab.shape
     sw = body.sw
+    cie = _cielab(crop)
     # Skin the parser called clothes (an arm's edge, a neckline) is the person's own.
-    bare_skin = _skin_in_old(crop, lab, old, body, origin)
+    bare_skin = _skin_in_old(crop, lab, old, body, origin, cie)
     if bare_skin.any():
         old = old & ~bare_skin
         lab = lab.copy()
         lab[bare_skin] = LIP["left-arm"]
         if not old.any():
-            return crop_f
-    region, enclosed = _grow_old(crop, lab, old, body, origin)
+            return out
+    region, enclosed = _grow_old(crop, lab, old, body, origin, cie)
     bare = bare_body(body, seam_level, (h, w), origin)
     level = _levels(body, (h, w), origin)
-    lower_lab = np.isin(lab, LOWER)
-    skin_lab = np.isin(lab, SKIN)
+    lower_lab = _is(lab, _T_LOWER)
+    skin_lab = _is(lab, _T_SKIN)
     # Old pixels: by the body model; pixels taken with them: by their own label, except
     # a "lower" sleeve along an arm, which is skin.
     arm_caps = capsule_mask((h, w), arm_segments(body, 1.15), origin)
@@ -276,10 +364,14 @@ def remove_old_clothes(
     )
     lower = region & ~skin & ((in_old & bare & below) | (~in_old & lower_lab))
     bg = region & ~skin & ~lower
-    out = crop_f.copy()
     f = min(1.0, _WORK_SHOULDER / sw)
-    if skin.any():
-        out[skin] = skin_layer(crop_f, lab, region, bare, body, origin, f, where=skin)
+    box = _bbox(skin)
+    if box is not None:
+        # (The skin is computed from the photo before any fill is written.)
+        skin_s, grain = _skin_small(out, lab, region, bare, body, origin, f)
+        y0, y1, x0, x1 = box
+        vals = _skin_at(skin_s, (h, w), box, grain)
+        np.copyto(out[y0:y1, x0:x1], vals, where=skin[y0:y1, x0:x1, None])
     if lower.any():
         _lower_fill(crop, lab, region, lower, sw, f, out)
     if bg.any():
@@ -288,14 +380,21 @@ def remove_old_clothes(
 
 
 def _skin_in_old(
-    crop: np.ndarray, lab: np.ndarray, old: np.ndarray, body: Body, origin: np.ndarray
+    crop: np.ndarray,
+    lab: np.ndarray,
+    old: np.ndarray,
+    body: Body,
+    origin: np.ndarray,
+    cie: np.ndarray | None = None,
 ) -> np.ndarray:
     """(H, W) bool: pixels labelled as the old clothes, along the arms or at the neck,
     that have the person's skin colour (the face's) and not the clothes' (a parser's
     outline rarely follows an arm exactly)."""
     h, w = lab.shape
+    if cie is None:
+        cie = _cielab(crop)
     face = lab == LIP["face"]
-    ref_skin = _median_lab(crop, face) if face.sum() >= 50 else None
+    ref_skin = _median_lab(cie, face) if np.count_nonzero(face) >= 50 else None
     if ref_skin is None:
         return np.zeros((h, w), bool)
     zone = capsule_mask((h, w), arm_segments(body, 1.4), origin)
@@ -303,21 +402,24 @@ def _skin_in_old(
     neck = (top - origin, body.shoulder_mid - origin, 0.25 * body.sw)
     zone |= capsule_mask((h, w), [neck], None)
     cand = old & zone
-    ref_old = _median_lab(crop, old & ~cand)
-    if ref_old is None or not cand.any() or np.linalg.norm(ref_old - ref_skin) < 20:
+    ref_old = _median_lab(cie, old & ~cand)
+    box = _bbox(cand, 12)  # the filters below reach 8 px: the box keeps them exact
+    if ref_old is None or box is None or np.linalg.norm(ref_old - ref_skin) < 20:
         return np.zeros((h, w), bool)
-    ys, xs = np.nonzero(cand)
-    px = _lab_of(crop[ys, xs])
-    d_skin = np.linalg.norm((px - ref_skin) * (0.5, 1, 1), axis=1)
-    d_old = np.linalg.norm(px - ref_old, axis=1)
+    y0, y1, x0, x1 = box
+    cand_b = cand[y0:y1, x0:x1]
+    px = cie[y0:y1, x0:x1]
+    d2_skin = _dist2(px, ref_skin, _SKIN_W)
+    d2_old = _dist2(px, ref_old)
     # Skin-coloured pixels, with the skin labelled as such around them (so that the
-    # filter below does not eat the edge they share with it).
-    like = np.where(np.isin(lab, SKIN), 255, 0).astype(np.uint8)
-    sel = (d_skin < 14) & (d_skin < 0.5 * d_old)
-    like[ys[sel], xs[sel]] = 255
+    # filter below does not eat the edge they share with it). (Squared distances.)
+    sel = cand_b & (d2_skin < 14**2) & (d2_skin < 0.25 * d2_old)
+    like = np.where(sel | _is(lab[y0:y1, x0:x1], _T_SKIN), 255, 0).astype(np.uint8)
     like = cv2.medianBlur(like, 5)  # not single pixels of a print
     # ...nor holes in the skin: left as clothes, their fringe would eat into it.
-    return cv2.morphologyEx(like, cv2.MORPH_CLOSE, _disc(3)).astype(bool) & cand
+    out = np.zeros((h, w), bool)
+    out[y0:y1, x0:x1] = cv2.morphologyEx(like, cv2.MORPH_CLOSE, _disc(3)).view(bool) & cand_b
+    return out
 
 
 def _colour_bins(px: np.ndarray) -> np.ndarray:
@@ -329,9 +431,9 @@ def _colour_bins(px: np.ndarray) -> np.ndarray:
 def _colour_density(crop: np.ndarray, where: np.ndarray) -> np.ndarray:
     """(512,) the colour histogram of `where` (a subsample of it), summing to 1, lightly
     spread to neighbouring bins of the same hue (a shade darker or lighter)."""
-    ys, xs = np.nonzero(where)
-    step = max(1, ys.size // 20000)
-    hist = np.bincount(_colour_bins(crop[ys[::step], xs[::step]]), minlength=512)
+    idx = np.flatnonzero(where)
+    step = max(1, idx.size // 20000)
+    hist = np.bincount(_colour_bins(crop.reshape(-1, 3)[idx[::step]]), minlength=512)
     hist = hist.astype(np.float64).reshape(8, 8, 8)
     spread = hist.copy()
     # One level brighter or darker on every channel at once (no wrapping round).
@@ -340,22 +442,63 @@ def _colour_density(crop: np.ndarray, where: np.ndarray) -> np.ndarray:
     return (spread / max(spread.sum(), 1.0)).reshape(-1)
 
 
-def _lab_of(px: np.ndarray) -> np.ndarray:
-    """(N, 3) uint8 RGB -> (N, 3) float32 CIELAB (L 0..100)."""
-    lab = cv2.cvtColor(px.reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    return lab.reshape(-1, 3)
+def _label_counts(lab: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+    """(256,) int64 pixel count of each label id (in `where` only, when given)."""
+    if lab.dtype != np.uint8:
+        sel = lab if where is None else lab[where]
+        return np.bincount(sel.ravel(), minlength=256)[:256]
+    mask = None if where is None else where.view(np.uint8)
+    hist = cv2.calcHist([lab], [0], mask, [256], [0, 256])
+    return hist.ravel().astype(np.int64)
 
 
-def _median_lab(crop: np.ndarray, where: np.ndarray) -> np.ndarray | None:
-    """(3,) median CIELAB over `where` (a subsample of it), None for fewer than 20 px."""
+def _cielab(crop: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> (H, W, 3) float32 CIELAB (L 0..100), once for all the
+    colour decisions (converting the pixels each asks about, again and again, costs more)."""
+    return cv2.cvtColor(crop.astype(np.float32) * np.float32(1 / 255.0), cv2.COLOR_RGB2Lab)
+
+
+def _dist(px: np.ndarray, ref: np.ndarray, wts: np.ndarray | None = None) -> np.ndarray:
+    """(...) float32 Euclidean distance of (..., 3) float32 CIELAB pixels to `ref` (3,),
+    the channels weighted by `wts` (3,) when given (by OpenCV: numpy's passes over the
+    channels cost several times more)."""
+    return cv2.sqrt(_dist2(px, ref, wts).reshape(-1, 1)).reshape(px.shape[:-1])
+
+
+def _dist2(px: np.ndarray, ref: np.ndarray, wts: np.ndarray | None = None) -> np.ndarray:
+    """`_dist` squared."""
+    wts = np.ones(3, np.float32) if wts is None else wts
+    m = np.zeros((3, 4), np.float32)
+    m[[0, 1, 2], [0, 1, 2]] = wts
+    m[:, 3] = -wts * ref
+    d = cv2.transform(np.ascontiguousarray(px).reshape(-1, 1, 3), m)
+    sq = cv2.transform(cv2.multiply(d, d), np.ones((1, 3), np.float32))
+    return sq.reshape(px.shape[:-1])
+
+
+def _median_lab(cie: np.ndarray, where: np.ndarray) -> np.ndarray | None:
+    """(3,) median CIELAB over `where` (a subsample of it), None for fewer than 20 px;
+    `cie`: the crop in CIELAB (`_cielab`)."""
     n = int(np.count_nonzero(where))
     if n < 20:
         return None
-    k = max(1, int(np.sqrt(n / 2000)))  # a grid subsample: cheaper than all of it
-    ys, xs = np.nonzero(where[::k, ::k])
+    k = _grid_step(n)
+    return _median_on_grid(cie, where[::k, ::k], k, lambda: where)
+
+
+def _grid_step(n: int) -> int:
+    """The step of a grid subsample that leaves about 2000 of `n` pixels (cheaper than all
+    of them, for a median)."""
+    return max(1, int(np.sqrt(n / 2000)))
+
+
+def _median_on_grid(cie: np.ndarray, sub: np.ndarray, k: int, full) -> np.ndarray:
+    """(3,) median CIELAB over `sub`, a mask on the grid of step `k`; over all of `full()`
+    (the mask at full resolution) when the grid holds fewer than 20 of its pixels."""
+    ys, xs = np.nonzero(sub)
     if ys.size < 20:
-        ys, xs, k = *np.nonzero(where), 1
-    return np.median(_lab_of(crop[ys * k, xs * k]), axis=0)
+        ys, xs, k = *np.nonzero(full()), 1
+    return np.median(cie[ys * k, xs * k], axis=0)
 
 
 def _levels(body: Body, shape: tuple[int, int], origin: np.ndarray) -> np.ndarray:
@@ -387,6 +530,33 @@ def skin_layer(
     and neck for the torso, the visible arms for the arms), on a rounded body lit like the
     photo, with the chin's shadow on the neck and the photo's grain, and offset at its
     edges to meet the visible skin without a seam."""
+    h, w = lab.shape
+    skin_s, grain = _skin_small(crop_f, lab, region, bare, body, origin, f)
+    if where is None:
+        skin = cv2.resize(skin_s, (w, h), interpolation=cv2.INTER_LINEAR)
+        box = _bbox(region, 2)
+        if grain > 0.3 and box is not None:
+            y0, y1, x0, x1 = box
+            skin[y0:y1, x0:x1] += _grain_noise((y0, y1, x0, x1), 0.8 * grain)[..., None]
+        return skin
+    box = _bbox(where)
+    if box is None:
+        return np.zeros((0, 3), np.float32)
+    y0, y1, x0, x1 = box
+    return _skin_at(skin_s, (h, w), box, grain)[where[y0:y1, x0:x1]]
+
+
+def _skin_small(
+    crop_f: np.ndarray,
+    lab: np.ndarray,
+    region: np.ndarray,
+    bare: np.ndarray,
+    body: Body,
+    origin: np.ndarray,
+    f: float,
+) -> tuple[np.ndarray, float]:
+    """`skin_layer` at the reduced scale `f`: ((h, w, 3) float32 0..255, the photo's grain
+    (std, px values) to add at full resolution)."""
     h, w = lab.shape
     sw = body.sw
     # Colours are read at the reduced scale: medians need no more.
@@ -427,8 +597,8 @@ def skin_layer(
         log_l = np.log(np.maximum(lum, 1 / 255)).astype(np.float32)
         wgt = old_s.astype(np.float32)
         sig = max(1.0, 0.3 * sws)
-        num = cv2.GaussianBlur(log_l * wgt, (0, 0), sig)
-        den = cv2.GaussianBlur(wgt, (0, 0), sig)
+        num = _blur_low(log_l * wgt, sig)
+        den = _blur_low(wgt, sig)
         low = np.where(den > 0.05, num / np.maximum(den, 1e-6), 0).astype(np.float32)
         ok = den > 0.05
         if ok.any():
@@ -464,21 +634,34 @@ def skin_layer(
         skin_s = skin_s + spread * fade
     # The photo's grain, as measured on the face (a flat fill looks painted).
     grain = _grain(crop_f, (lab == LIP["face"]) & ~region)
-    if where is None:
-        skin = cv2.resize(skin_s, (w, h), interpolation=cv2.INTER_LINEAR)
-        box = _bbox(region, 2)
-        if grain > 0.3 and box is not None:
-            y0, y1, x0, x1 = box
-            skin[y0:y1, x0:x1] += _grain_noise((y0, y1, x0, x1), 0.8 * grain)[..., None]
-        return skin
-    ys, xs = np.nonzero(where)
-    gy = np.clip((ys + 0.5) * (size[1] / h) - 0.5, 0, size[1] - 1).astype(np.float32)
-    gx = np.clip((xs + 0.5) * (size[0] / w) - 0.5, 0, size[0] - 1).astype(np.float32)
-    vals = _sample(skin_s.astype(np.float32), gx, gy)
+    return skin_s.astype(np.float32), grain
+
+
+def _skin_at(
+    skin_s: np.ndarray, shape: tuple[int, int], box: tuple[int, int, int, int], grain: float
+) -> np.ndarray:
+    """(y1 - y0, x1 - x0, 3) float32: the reduced skin `skin_s` sampled (bilinear, as a
+    resize to `shape` (H, W) would) over the box (y0, y1, x0, x1), with the grain."""
+    h, w = shape
+    sh, sw_ = skin_s.shape[:2]
+    y0, y1, x0, x1 = box
+    gy = np.clip((np.arange(y0, y1) + 0.5) * (sh / h) - 0.5, 0, sh - 1)
+    gx = np.clip((np.arange(x0, x1) + 0.5) * (sw_ / w) - 0.5, 0, sw_ - 1)
+    vals = _sample_grid(skin_s, gx, gy)
     if grain > 0.3:
-        tile = _noise_tile()
-        vals += (tile[ys % tile.shape[0], xs % tile.shape[1]] * np.float32(0.8 * grain))[:, None]
+        vals += _grain_noise(box, 0.8 * grain)[..., None]
     return vals
+
+
+def _blur_low(img: np.ndarray, sig: float) -> np.ndarray:
+    """A Gaussian blur of `sig` px of an (h, w) float32 image; a wide one at a quarter of
+    the size (a very low frequency needs no more, and costs a sixteenth)."""
+    if sig < 8.0:
+        return cv2.GaussianBlur(img, (0, 0), sig)
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (max(1, -(-w // 4)), max(1, -(-h // 4))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sig / 4)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _skin_colour(img, face, neck, arms) -> np.ndarray:
@@ -500,12 +683,26 @@ def _grain(crop_f: np.ndarray, where: np.ndarray) -> float:
     if box is None:
         return 0.0
     y0, y1, x0, x1 = box
-    where = cv2.erode(where[y0:y1, x0:x1].astype(np.uint8), _disc(2)).astype(bool)
-    if where.sum() < 100:
+    # Over a large area, bands of rows: the grain is the same all over, and its estimate
+    # needs no more than some tens of thousands of pixels (each band read with the margin
+    # its filters reach, so that its values are those of the whole box).
+    step = max(1, (y1 - y0) * (x1 - x0) // _GRAIN_PX)
+    bands = [(a, min(a + 16, y1)) for a in range(y0, y1, 16 * step)] if step > 1 else [(y0, y1)]
+    mean3 = np.full((1, 3), 1 / 3, np.float32)
+    vals = []
+    for a, b in bands:
+        lo, hi = max(y0, a - 8), min(y1, b + 8)
+        wh = cv2.erode(where[lo:hi, x0:x1].view(np.uint8), _disc(2)).view(bool)[a - lo : b - lo]
+        if not wh.any():
+            continue
+        # The channels' mean (numpy's `mean(axis=2)` is slow on so short an axis).
+        g = cv2.transform(crop_f[lo:hi, x0:x1], mean3)
+        hp = (g - cv2.GaussianBlur(g, (0, 0), 1.5))[a - lo : b - lo]
+        vals.append(hp[wh])
+    n = sum(v.size for v in vals)
+    if n < 100 // step:
         return 0.0
-    g = crop_f[y0:y1, x0:x1].mean(axis=2)
-    hp = g - cv2.GaussianBlur(g, (0, 0), 1.5)
-    v = hp[where]
+    v = np.concatenate(vals)
     return float(min(4.0, 1.4826 * np.median(np.abs(v - np.median(v)))))
 
 
@@ -522,9 +719,9 @@ def _lower_fill(
     upwards: the visible garment mirrored about a line along its top edge, so its print
     continues; diffusion where no mirrored pixel is the garment."""
     h, w = lab.shape
-    known = np.isin(lab, LOWER) & ~region
+    known = _is(lab, _T_LOWER) & ~region
     # Sources: the lower clothes, or legs (a parser splits a print between them).
-    src_ok = np.isin(lab, (*LOWER, LIP["left-leg"], LIP["right-leg"])) & ~region
+    src_ok = _is(lab, _T_LOWER_LEGS) & ~region
     filled = np.zeros((h, w), bool)
     ys, xs = np.nonzero(hole)
     cols = np.unique(xs)
@@ -569,7 +766,7 @@ def _background_fill(
     # would be copied in.
     known = cv2.erode(known.astype(np.uint8), _disc(max(1, round(0.006 * sw)))).astype(bool)
     if not known.any():
-        known = ~region & ~np.isin(lab, HEAD)
+        known = ~region & ~_is(lab, _T_HEAD)
         if not known.any():
             return
     _diffuse(crop, known, hole, f, out)
@@ -594,8 +791,7 @@ def _background_fill(
     _, comp, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
     order = np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:3] + 1
     ring_r = max(3, round(0.08 * sw * f))
-    copy = np.zeros((h, w, 3), np.float32)
-    done = np.zeros((h, w), np.uint8)
+    copy = done = None  # only where a copy is made
     # Texture of the reduced background: where the surroundings are plain (a studio
     # backdrop) diffusion is all it takes.
     lum = luminance(small)
@@ -629,6 +825,9 @@ def _background_fill(
                 (x1 - x0, y1 - y0),
                 interpolation=cv2.INTER_NEAREST,
             )
+            if done is None:
+                copy = np.zeros((h, w, 3), np.float32)
+                done = np.zeros((h, w), np.uint8)
             todo = (part > 0) & hole[y0:y1, x0:x1] & (done[y0:y1, x0:x1] == 0)
             ys, xs = np.nonzero(todo)
             got = _paste_shift(crop, known, ys + y0, xs + x0, small, known_s, ring_s, d, f)
@@ -639,7 +838,7 @@ def _background_fill(
             done[yo, xo] = 1
             todo_s[np.minimum((yo * f).astype(np.int64), size[1] - 1),
                    np.minimum((xo * f).astype(np.int64), size[0] - 1)] = False  # fmt: skip
-    if done.any():
+    if done is not None and done.any():
         # Blend into the diffusion fill over a couple of reduced pixels from every edge of
         # what was copied (the known background, thin fringes, the body): no seams, and
         # stray thin bits of a copy fade out.
@@ -776,12 +975,14 @@ def _diffuse(
     """Write into `out` ((H, W, 3) float32) at `hole` the crop inpainted by diffusion
     (Telea) from `known`, at the reduced scale `f`, in the box around the hole."""
     h, w = known.shape
-    ys, xs = np.nonzero(hole)
-    if ys.size == 0:
+    hb = _bbox(hole)
+    if hb is None:
         return
+    hy0, hy1, hx0, hx1 = hb
+    hole_b = hole[hy0:hy1, hx0:hx1, None]
     m = max(8, round(12 / f))
-    y0, y1 = max(0, ys.min() - m), min(h, ys.max() + 1 + m)
-    x0, x1 = max(0, xs.min() - m), min(w, xs.max() + 1 + m)
+    y0, y1 = max(0, hy0 - m), min(h, hy1 + m)
+    x0, x1 = max(0, hx0 - m), min(w, hx1 + m)
     kn = known[y0:y1, x0:x1]
     if not kn.any():
         y0, y1, x0, x1 = 0, h, 0, w
@@ -796,7 +997,8 @@ def _diffuse(
         known_s = kn_s > 0.5
     if not known_s.any():
         fill = push_pull_fill(sub.astype(np.float32), kn.astype(np.float32))
-        out[ys, xs] = fill[ys - y0, xs - x0]
+        fill_b = fill[hy0 - y0 : hy1 - y0, hx0 - x0 : hx1 - x0]
+        np.copyto(out[hy0:hy1, hx0:hx1], fill_b, where=hole_b)
         return
     # Only unknown pixels near the hole are inpainted (the cost grows with their number);
     # beyond that band what is not known is far enough not to matter much.
@@ -810,9 +1012,25 @@ def _diffuse(
     filled_s = cv2.inpaint(small, mask, 2, cv2.INPAINT_TELEA).astype(np.float32)
     # Sampled back at the hole's pixels only (bilinear, as a resize would).
     fy, fx = size[1] / bh, size[0] / bw
-    gy = np.clip((ys - y0 + 0.5) * fy - 0.5, 0, size[1] - 1).astype(np.float32)
-    gx = np.clip((xs - x0 + 0.5) * fx - 0.5, 0, size[0] - 1).astype(np.float32)
-    out[ys, xs] = _sample(filled_s, gx, gy)
+    gy = np.clip((np.arange(hy0, hy1) - y0 + 0.5) * fy - 0.5, 0, size[1] - 1)
+    gx = np.clip((np.arange(hx0, hx1) - x0 + 0.5) * fx - 0.5, 0, size[0] - 1)
+    if np.count_nonzero(hole_b) > 0.4 * hole_b.size:
+        np.copyto(out[hy0:hy1, hx0:hx1], _sample_grid(filled_s, gx, gy), where=hole_b)
+    else:  # a thin fringe round a big box: its pixels only
+        ys, xs = np.nonzero(hole_b[..., 0])
+        vals = _sample(filled_s, gx[xs].astype(np.float32), gy[ys].astype(np.float32))
+        out[ys + hy0, xs + hx0] = vals
+
+
+def _sample_grid(img: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """(len(gy), len(gx), C) bilinear samples of an (h, w, C) float32 image on the grid of
+    columns `gx` and rows `gy` (points in `img`'s pixels): a box of a resize, without
+    resizing all of it."""
+    shape = (gy.size, gx.size)
+    mx = np.ascontiguousarray(np.broadcast_to(gx.astype(np.float32)[None, :], shape))
+    my = np.ascontiguousarray(np.broadcast_to(gy.astype(np.float32)[:, None], shape))
+    out = cv2.remap(img, mx, my, cv2.INTER_LINEAR)
+    return out.reshape(*shape, -1)
 
 
 def _sample(img: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
@@ -841,9 +1059,10 @@ def _grain_noise(box: tuple[int, int, int, int], std: float) -> np.ndarray:
     """(y1 - y0, x1 - x0) float32 grain of `std` for the box (y0, y1, x0, x1), tiled."""
     y0, y1, x0, x1 = box
     tile = _noise_tile()
-    ys = np.arange(y0, y1) % tile.shape[0]
-    xs = np.arange(x0, x1) % tile.shape[1]
-    return tile[ys[:, None], xs[None, :]] * np.float32(std)
+    n = tile.shape[0]
+    oy, ox = y0 % n, x0 % n
+    reps = (-(-(oy + y1 - y0) // n), -(-(ox + x1 - x0) // n))
+    return np.tile(tile, reps)[oy : oy + y1 - y0, ox : ox + x1 - x0] * np.float32(std)
 
 
 def _bbox(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int] | None:
