@@ -23,6 +23,8 @@ from vton.render.shading import push_pull_fill
 SHIRT = (40, 90, 160)
 SKIN = (214, 160, 128)
 ORIGIN = np.zeros(2)
+#: `synthetic_person`'s default skin and trousers.
+SKIN_OF_PERSON, PANTS_OF_PERSON = (224, 172, 140), (50, 50, 60)
 
 
 def _person(**kw):
@@ -170,6 +172,25 @@ def test_lower_garment_print_continues_up_under_a_shorter_top():
     blur_err = np.abs(blur[zone] - truth[zone].astype(np.float32)).mean()
     assert blur_err > 40
     assert err < 0.3 * blur_err, (err, blur_err)
+
+
+def test_old_long_sleeves_below_a_shorter_hem_become_arms_not_trousers():
+    img, lab, kp = _person(arm_angle=10.0, sleeves="long")
+    out, body, old, _ = _remove(img, lab, kp, hem=0.5)
+    level = np.stack(np.mgrid[0 : lab.shape[0], 0 : lab.shape[1]][::-1], -1) - body.shoulder_mid
+    level = level @ body.axis
+    # the old sleeve along the forearms, below the new hem
+    wrist = kp[4, :2]
+    elbow = kp[3, :2]
+    forearm = np.zeros(lab.shape, np.uint8)
+    cv2.line(forearm, tuple(np.round(elbow).astype(int)), tuple(np.round(wrist).astype(int)), 1, 5)
+    zone = forearm.astype(bool) & old & (level > 0.5 * body.torso_len + 5)
+    assert zone.sum() > 50
+    skin = np.array(SKIN_OF_PERSON, np.float32)
+    pants = np.array(PANTS_OF_PERSON, np.float32)
+    d_skin = np.abs(out[zone] - skin).max(-1)
+    d_pants = np.abs(out[zone] - pants).max(-1)
+    assert np.mean(d_skin < d_pants) > 0.9
 
 
 def test_no_old_clothes_leaves_the_crop_as_it_is():

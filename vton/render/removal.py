@@ -359,8 +359,12 @@ def remove_old_clothes(
     arm_caps = capsule_mask((h, w), arm_segments(body, 1.15), origin)
     in_old = enclosed | ~(lower_lab | skin_lab | (lab == 0)) & region
     below = level > hem_level
+    # An arm is skin wherever it is, also below a shorter new top's hem (a forearm in
+    # front of the trousers is not trousers).
     skin = region & (
-        (in_old & bare & ~below) | (~in_old & skin_lab) | (~in_old & lower_lab & arm_caps)
+        (in_old & bare & (~below | arm_caps))
+        | (~in_old & skin_lab)
+        | (~in_old & lower_lab & arm_caps)
     )
     lower = region & ~skin & ((in_old & bare & below) | (~in_old & lower_lab))
     bg = region & ~skin & ~lower
