@@ -126,6 +126,20 @@ def test_a_sleeve_hiding_one_side_of_the_body_takes_the_other_sides_line():
     assert g.side_x(-1, _u(0, 0.9)[1]) == pytest.approx(_u(-0.3, 0)[0], abs=8)
 
 
+def _halves(left_half, right_half) -> np.ndarray:
+    """A mask whose viewer's left is `left_half` mirrored and right is `right_half`."""
+    left, right = _canvas(left_half), _canvas(right_half)
+    return np.concatenate([left[:, : W // 2], right[:, W // 2 :]], axis=1)
+
+
+def test_sleeves_of_very_different_lengths_are_refused():
+    """What a mask that took in a strip of backdrop beside one sleeve looks like."""
+    long_right = [(0, 0.06), (0.1, 0.0), (0.3, 0.07), (0.55, 0.75), (0.45, 0.78), (0.3, 0.27),
+                  (0.3, 1.0), (0, 1.0)]  # fmt: skip
+    with pytest.raises(InvalidInputError, match="one sleeve far longer than the other"):
+        garment_geometry(_halves(TEE, long_right), "odd sleeves")
+
+
 @pytest.mark.parametrize(
     "name, right, extra",
     [

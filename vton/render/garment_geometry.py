@@ -75,6 +75,8 @@ MAX_OFF_CENTRE = 0.5
 MIN_SHOULDER_OUT = 0.05
 #: Armpit depth below its shoulder, in garment lengths.
 ARMPIT_DEPTH = (0.05, 0.5)
+#: Least length of the shorter sleeve per the longer one's.
+MIN_SLEEVE_MATCH = 0.6
 #: Least hem width per chest width (armpit to armpit).
 MIN_HEM_TO_CHEST = 0.35
 #: Half chest width per garment length.
@@ -369,6 +371,11 @@ def _check_plausible(g: GarmentGeometry, item: str) -> None:
         problems.append("hem far narrower than the chest")
     if not CHEST_RATIO[0] <= chest / gh <= CHEST_RATIO[1]:
         problems.append(f"body {2 * chest / gh:.2f} times as wide as long")
+    if g.sleeve_left is not None and g.sleeve_right is not None:
+        a, b = sorted((g.sleeve_left.length, g.sleeve_right.length))
+        if a < MIN_SLEEVE_MATCH * b:
+            # a mask that took in a piece of backdrop beside one sleeve, or a fold
+            problems.append("one sleeve far longer than the other")
     for sl in (g.sleeve_left, g.sleeve_right):
         if sl is not None and not -0.1 * g.width <= sl.root_inner[0] <= 1.1 * g.width:
             problems.append("sleeve root off the garment")
@@ -514,6 +521,16 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
             # a mirrored side's own edge is the sleeve's: its armpit is on the line
             "edge": np.full(h, np.nan) if mirror else (left if side < 0 else right),
         }
+
+    # A top is symmetric: when one shoulder was read far lower than the other (a ruffle
+    # or a puffed sleeve's top taken for the shoulder line), the one nearer the neck's
+    # height stands for both, mirrored about the centre.
+    sl, sr = sides[-1]["shoulder"], sides[1]["shoulder"]
+    if abs(sl[1] - sr[1]) > MAX_SHOULDER_TILT * gh and sides[-1]["sleeved"] == sides[1]["sleeved"]:
+        neck_y = (neck_pts[0][1] + neck_pts[1][1]) / 2
+        good, bad = (-1, 1) if abs(sl[1] - neck_y) <= abs(sr[1] - neck_y) else (1, -1)
+        g = sides[good]["shoulder"]
+        sides[bad]["shoulder"] = np.array([2.0 * cx - g[0], g[1]])
 
     # Anatomical armpits (sleeves lying over the body hide the real ones).
     sh_y = (sides[-1]["shoulder"][1] + sides[1]["shoulder"][1]) / 2
