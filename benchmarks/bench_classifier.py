@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_classifier.py [--weights PATH] [--data DIR] [--studio DIR]
                                           [--n-synth 600]
                                           [--synth-epochs 15] [--skip-synth-training]
+                                          [--mask-cache DIR]
 
 Prints:
 
@@ -25,7 +26,12 @@ Prints:
    synthetic training split (``--synth-epochs``; the first two thirds of ``--n-synth``).
 3. Speed: images/s on one core (``torch.set_num_threads(1)``, process CPU time) for the
    network alone at its input size (flip-averaged, i.e. two passes, as `classify` does)
-   and for `classify_batch` on ~400x533 photos including the letterbox (target >= 50).
+   and for `classify_batch` on ~400x533 photos including the letterbox and the silhouette
+   features (masks given; target >= 50).
+
+The classifier gets each photo with the classical masker's mask of it, as the nightly cloth
+stage gives it (its silhouette features need the mask); clothing-small masks are cached as
+``vton train-classifier`` caches them (``--mask-cache``), catalog-nc masks are never kept.
 
 Each target line prints its ratio (>= 1.00 meets it). The whole run takes a few minutes on
 a shared 2-core machine, most of it training the synthetic CNN.
@@ -45,6 +51,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from flows.classifier_cli import mask_cache_dir
 from vton.catalog import CATEGORIES, SLEEVES, catalog_csv
 from vton.cloth.classifier_cnn import (
     DEFAULT_WEIGHTS,
@@ -55,7 +62,9 @@ from vton.cloth.classifier_cnn import (
     train_classifier,
 )
 from vton.cloth.classify import SilhouetteClassifier
+from vton.cloth.masking import make_masker
 from vton.cloth.prep import LOW_CATEGORY_CONFIDENCE
+from vton.cloth.studio import MaskCache
 from vton.cloth.synthetic_hard import render_hard
 from vton.imageio import decode_image, encode_image
 
@@ -109,12 +118,24 @@ def _flagged_line(preds, ok: np.ndarray) -> None:
     )
 
 
-def real_photos(clf, data: Path, batch: int = 64) -> None:
+def _masked(paths: list[Path], cache: MaskCache) -> tuple[list[np.ndarray], list]:
+    """The photos and the classical masker's masks of them, as the cloth stage gives the
+    classifier (None where it finds no garment)."""
+    photos, masks = [], []
+    for p in paths:
+        data = Path(p).read_bytes()
+        decoded = decode_image(data, str(p))
+        photos.append(decoded.rgb)
+        masks.append(cache.get(data, str(p), decoded)[0])
+    return photos, masks
+
+
+def real_photos(clf, data: Path, cache: MaskCache, batch: int = 64) -> None:
     items, _ = read_image_folder(data / "validation", FOLDER_CLASSES)
     preds = []
     for i in range(0, len(items), batch):
-        photos = [decode_image(Path(p).read_bytes(), p).rgb for p, _ in items[i : i + batch]]
-        preds += clf.classify_batch(photos)
+        photos, masks = _masked([p for p, _ in items[i : i + batch]], cache)
+        preds += clf.classify_batch(photos, masks)
     truth = [FOLDER_CLASSES[c] for _, c in items]
     ok = np.array([p.category == t[0] for p, t in zip(preds, truth, strict=True)])
     print(f"\n== real photos: {data / 'validation'} ({len(items)} photos, never trained on)")
@@ -126,7 +147,7 @@ def real_photos(clf, data: Path, batch: int = 64) -> None:
         fm[fine.index(c), CATEGORIES.index(p.category)] += 1
     print("by folder class (rows) -> predicted category")
     _table(fine, list(CATEGORIES), fm)
-    has = [(p, t[1]) for p, t in zip(preds, truth, strict=True) if t[1] is not None]
+    has = [(p, t[1]) for p, t in zip(preds, truth, strict=True) if t[1] in SLEEVES]
     s_ok = np.array([p.sleeve == s for p, s in has])
     print(
         f"sleeve accuracy {s_ok.mean():.3f} over {len(has)} photos with a known sleeve "
@@ -136,22 +157,23 @@ def real_photos(clf, data: Path, batch: int = 64) -> None:
     _sleeve_confusion(has)
     shirts = [p.sleeve for (_, c), p in zip(items, preds, strict=True) if c == "shirt"]
     print(
-        "shirts (sleeve not labelled): predicted "
+        "shirts (short or long, never sleeveless): predicted "
         + ", ".join(f"{s}: {shirts.count(s)}" for s in [*SLEEVES, None])
     )
     _flagged_line(preds, ok)
 
 
-def studio_photos(clf, root: Path) -> None:
+def studio_photos(clf, root: Path, masker) -> None:
     """Studio catalog shots (catalog-nc, measure only): category and sleeve vs the labels CSV.
 
     The CSV's sleeve is empty for categories without sleeves; sleeve accuracy is over the
-    rows with a sleeve label (a non-top prediction counts as wrong).
+    rows with a sleeve label (a non-top prediction counts as wrong). Masks come from the
+    classical masker, as in the cloth stage, and are not kept on disk (non-commercial data).
     """
     rows = [ln.split(",") for ln in (root / "garment-labels.csv").read_text().splitlines()[1:]]
     rows = [r for r in rows if len(r) >= 2 and (root / r[0]).is_file()]
-    photos = [decode_image((root / r[0]).read_bytes(), r[0]).rgb for r in rows]
-    preds = clf.classify_batch(photos)
+    photos, masks = _masked([root / r[0] for r in rows], MaskCache(masker, None))
+    preds = clf.classify_batch(photos, masks)
     truth = [(r[1], (r[2] if len(r) > 2 else "").strip() or None) for r in rows]
     ok = np.array([p.category == t[0] for p, t in zip(preds, truth, strict=True)])
     print(f"\n== studio photos: {root} ({len(rows)} photos, measure only)")
@@ -183,7 +205,8 @@ def synthetic(clf, n: int, epochs: int, train: bool) -> None:
     a_sil = float((np.array(pred_sil) == truth).mean())
     print(f"held-out split: {len(held)} photos")
     print(f"silhouette rules (exact masks): category {a_sil:.3f}  ({_ratio(a_sil, TARGET_SYNTH)})")
-    pred_cnn = np.array([p.category for p in clf.classify_batch([s.image for s in held])])
+    held_images, held_masks = [s.image for s in held], [s.mask for s in held]
+    pred_cnn = np.array([p.category for p in clf.classify_batch(held_images, held_masks)])
     a_cnn = float((pred_cnn == truth).mean())
     print(f"shipped CNN (real photos only, out of domain): category {a_cnn:.3f}")
     if not train:
@@ -204,7 +227,7 @@ def synthetic(clf, n: int, epochs: int, train: bool) -> None:
             seed=0, num_threads=1,
         )  # fmt: skip
         own = load_classifier(rep.weights_path)
-        pred = np.array([p.category for p in own.classify_batch([s.image for s in held])])
+        pred = np.array([p.category for p in own.classify_batch(held_images, held_masks)])
         a_own = float((pred == truth).mean())
         print(
             f"CNN trained on the synthetic train split ({rep.n_train} photos, {epochs} epochs, "
@@ -213,7 +236,7 @@ def synthetic(clf, n: int, epochs: int, train: bool) -> None:
         )
 
 
-def speed(clf, data: Path | None) -> None:
+def speed(clf, data: Path | None, cache: MaskCache) -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -226,12 +249,13 @@ def speed(clf, data: Path | None) -> None:
         net = n / (time.process_time() - c0)
         if data is not None and (data / "validation").is_dir():
             items, _ = read_image_folder(data / "validation", FOLDER_CLASSES)
-            photos = [decode_image(Path(p).read_bytes(), p).rgb for p, _ in items[:64]]
+            photos, masks = _masked([p for p, _ in items[:64]], cache)
         else:
-            photos = [render_hard(i, long_side=533).image for i in range(32)]
-        clf.classify_batch(photos[:8])
+            samples = [render_hard(i, long_side=533) for i in range(32)]
+            photos, masks = [s.image for s in samples], [s.mask for s in samples]
+        clf.classify_batch(photos[:8], masks[:8])
         c0 = time.process_time()
-        clf.classify_batch(photos)
+        clf.classify_batch(photos, masks)
         full = len(photos) / (time.process_time() - c0)
     finally:
         torch.set_num_threads(threads)
@@ -239,7 +263,8 @@ def speed(clf, data: Path | None) -> None:
     print(f"\n== speed (one core: torch.set_num_threads(1), process CPU time; load {load:.1f})")
     print(f"network, flip-averaged, {INPUT_SIZE[0]}x{INPUT_SIZE[1]}: {net:.0f} images/s per core")
     print(
-        f"classify_batch on {photos[0].shape[1]}x{photos[0].shape[0]} photos incl. letterbox: "
+        f"classify_batch on {photos[0].shape[1]}x{photos[0].shape[0]} photos incl. letterbox "
+        f"and silhouette features (masks given, as the cloth stage has them): "
         f"{full:.0f} images/s per core  ({_ratio(full, TARGET_PER_CORE)})"
     )
 
@@ -252,18 +277,29 @@ def main() -> None:
     ap.add_argument("--n-synth", type=int, default=600)
     ap.add_argument("--synth-epochs", type=int, default=15)
     ap.add_argument("--skip-synth-training", action="store_true")
+    ap.add_argument(
+        "--mask-cache",
+        default=None,
+        help="cache of clothing-small masks (default: vton train-classifier's; 'none': off)",
+    )
     args = ap.parse_args()
     clf = load_classifier(args.weights)
-    print(f"classifier {clf.id} ({args.weights}), input {INPUT_SIZE[0]}x{INPUT_SIZE[1]}")
+    print(
+        f"classifier {clf.id} ({args.weights}), input {INPUT_SIZE[0]}x{INPUT_SIZE[1]}, "
+        f"silhouette features {clf.n_silhouette}, temperatures category "
+        f"{clf.category_temperature} sleeve {clf.sleeve_temperature}"
+    )
+    masker = make_masker("classical")
+    cache = MaskCache(masker, mask_cache_dir(args.mask_cache))
     if (args.data / "validation").is_dir():
-        real_photos(clf, args.data)
+        real_photos(clf, args.data, cache)
     else:
         print(f"\n(no {args.data / 'validation'}: real-photo accuracy skipped)")
     if (args.studio / "garment-labels.csv").is_file():
-        studio_photos(clf, args.studio)
+        studio_photos(clf, args.studio, masker)
     else:
         print(f"\n(no {args.studio / 'garment-labels.csv'}: studio accuracy skipped)")
-    speed(clf, args.data)
+    speed(clf, args.data, cache)
     synthetic(clf, args.n_synth, args.synth_epochs, not args.skip_synth_training)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from flows.cli_options import add_s3_endpoint, storage_options
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "mask_cache_dir", "run"]
 
 EPILOG = """examples:
   vton train-classifier --catalog s3://shop/products.parquet --out models/garments.pt
@@ -84,6 +84,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "for --image-folder)",
     )
     p.add_argument(
+        "--studio-variants",
+        type=int,
+        default=None,
+        help="studio-like composites per photo (garment cut out by --masker, put on a "
+        "catalog backdrop; sleeveless garments derived from t-shirts and dresses); 0: the "
+        "photos only (default: 2 for --image-folder, 0 for --catalog)",
+    )
+    p.add_argument(
+        "--no-silhouette",
+        action="store_true",
+        help="photo only: do not give the network the mask's silhouette features",
+    )
+    p.add_argument(
+        "--masker",
+        default="classical",
+        help="masker for the cut-outs and silhouettes, as for vton run (default: "
+        "%(default)s, the nightly run's default)",
+    )
+    p.add_argument(
+        "--mask-cache",
+        metavar="DIR",
+        default=None,
+        help="where masks are kept between runs, by photo content and masker version "
+        "(default: $XDG_CACHE_HOME/vton/cloth-masks or ~/.cache/vton/cloth-masks; 'none': "
+        "not kept)",
+    )
+    p.add_argument(
         "--threads",
         type=int,
         default=None,
@@ -113,10 +140,21 @@ def _class_map(value: str | None) -> dict[str, tuple[str, str | None]] | None:
     return out
 
 
+def mask_cache_dir(value: str | None) -> str | None:
+    """The --mask-cache directory: as given, None for 'none', else the user's cache
+    directory (`vton.cloth.studio.default_mask_cache`)."""
+    if value is not None:
+        return None if value.lower() == "none" else value
+    from vton.cloth.studio import default_mask_cache
+
+    return str(default_mask_cache())
+
+
 def run(args: argparse.Namespace) -> int:
     """Train as `args` says; print progress and the held-out accuracy. Returns 0, or 2 for
     unusable input (the message says why)."""
     from vton.cloth.classifier_cnn import FOLDER_CLASSES, train_classifier, train_from_folder
+    from vton.errors import ConfigError, one_line
 
     def say(msg: str) -> None:
         print(msg, flush=True)
@@ -132,6 +170,13 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.val_fraction is not None:  # else each source's own default (library's)
         common["val_fraction"] = args.val_fraction
+    if args.studio_variants is not None:
+        common["studio_variants"] = args.studio_variants
+    common.update(
+        silhouette=not args.no_silhouette,
+        masker=args.masker,
+        mask_cache=mask_cache_dir(args.mask_cache),
+    )
     try:
         if args.catalog:
             if args.val_folder or args.class_map:
@@ -147,8 +192,8 @@ def run(args: argparse.Namespace) -> int:
                 mapping=_class_map(args.class_map) or FOLDER_CLASSES,
                 **common,
             )
-    except (ValueError, OSError) as exc:
-        print(f"vton train-classifier: {exc}", file=sys.stderr)
+    except (ValueError, OSError, ConfigError) as exc:
+        print(f"vton train-classifier: {one_line(exc)}", file=sys.stderr)
         return 2
     for item, reason in sorted(report.skipped.items())[:20]:
         say(f"skipped {item}: {reason}")
@@ -156,10 +201,17 @@ def run(args: argparse.Namespace) -> int:
         say(f"... and {len(report.skipped) - 20} more skipped")
     acc = "no held-out images"
     if report.val_category_accuracy is not None:
-        vs = report.val_sleeve_accuracy
-        acc = f"held-out category accuracy {report.val_category_accuracy:.3f}, sleeve " + (
-            "-" if vs is None else f"{vs:.3f}"
+        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+        acc = (
+            f"held-out category accuracy {report.val_category_accuracy:.3f}, sleeve "
+            f"{fmt(report.val_sleeve_accuracy)}"
         )
+        if report.val_studio_category_accuracy is not None:
+            acc += (
+                f" (studio shots made from them: category "
+                f"{fmt(report.val_studio_category_accuracy)}, sleeve "
+                f"{fmt(report.val_studio_sleeve_accuracy)})"
+            )
     say(
         f"wrote {report.weights_path} and {report.meta_path}: {report.n_train} trained, "
         f"{report.n_val} held out, {len(report.skipped)} skipped, {acc}, "
