@@ -86,6 +86,31 @@ class HardSample:
 # --------------------------------------------------------------------------------------------
 
 
+def _sensor(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    noise: tuple[float, float],
+    p_jpeg: float,
+    quality: tuple[int, int],
+    traits: dict,
+) -> np.ndarray:
+    """A camera's sensor noise (sigma drawn from `noise`) on an (H, W, 3) float32 0..255
+    image, then, with probability `p_jpeg`, a JPEG round trip at a quality drawn from
+    `quality`; (H, W, 3) uint8. Records ``noise`` and ``jpeg`` in `traits`. The draws are
+    made in this order for every scene, so a seed always renders the same photo."""
+    sigma = rng.uniform(*noise)
+    img = img + rng.standard_normal(img.shape).astype(np.float32) * sigma
+    image = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    traits["noise"] = round(float(sigma), 2)
+    if rng.random() < p_jpeg:
+        q = int(rng.integers(*quality))
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format="JPEG", quality=q)
+        image = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")).copy()
+        traits["jpeg"] = q
+    return image
+
+
 def _arc(c: np.ndarray, r: tuple[float, float], a0: float, a1: float, n: int = 12) -> np.ndarray:
     t = np.linspace(a0, a1, n)
     return np.stack([c[0] + r[0] * np.cos(t), c[1] + r[1] * np.sin(t)], axis=1)
@@ -533,16 +558,7 @@ def render_hard(
     # Camera: blur, noise, JPEG.
     if rng.random() < 0.5:
         bg = cv2.GaussianBlur(bg, (0, 0), rng.uniform(0.3, 0.9))
-    noise = rng.uniform(0.3, 4.0)
-    bg += rng.standard_normal(bg.shape).astype(np.float32) * noise
-    image = np.clip(bg + 0.5, 0, 255).astype(np.uint8)
-    traits["noise"] = round(float(noise), 2)
-    if rng.random() < 0.8:
-        q = int(rng.integers(55, 96))
-        buf = io.BytesIO()
-        Image.fromarray(image).save(buf, format="JPEG", quality=q)
-        image = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")).copy()
-        traits["jpeg"] = q
+    image = _sensor(bg, rng, (0.3, 4.0), 0.8, (55, 96), traits)
     white_on_white = bg_kind in ("white", "off-white") and colour_kind in ("white", "like-bg")
     traits["white_on_white"] = white_on_white
     return HardSample(image, mask, kind, category, sleeve, seed, traits)
@@ -670,16 +686,7 @@ def render_catalog(seed: int, *, long_side: int | None = None) -> HardSample:
     else:
         traits["pattern"] = "plain"
     out = bg * (1 - cov[..., None]) + garment * cov[..., None]
-    noise = rng.uniform(0.0, 0.8)
-    out += rng.standard_normal(out.shape).astype(np.float32) * noise
-    image = np.clip(out + 0.5, 0, 255).astype(np.uint8)
-    traits["noise"] = round(float(noise), 2)
-    if rng.random() < 0.7:
-        q = int(rng.integers(85, 98))
-        buf = io.BytesIO()
-        Image.fromarray(image).save(buf, format="JPEG", quality=q)
-        image = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")).copy()
-        traits["jpeg"] = q
+    image = _sensor(out, rng, (0.0, 0.8), 0.7, (85, 98), traits)
     traits["white_on_white"] = True
     strap_mask = None
     if cami:

@@ -71,6 +71,16 @@ class Body:
         """(N, 2) points on the body axis `level` px below the shoulder midpoint."""
         return self.shoulder_mid[None] + np.asarray(level, np.float64)[:, None] * self.axis[None]
 
+    def levels(self, shape: tuple[int, int], origin: np.ndarray) -> np.ndarray:
+        """(H, W) float32 over a crop of `shape` whose top-left pixel is `origin` (x, y):
+        each pixel's level, px along the body axis below the shoulder line (negative above
+        it). The drape, the layering and the removal all cut the photo at levels."""
+        h, w = shape
+        ax, ay = np.float32(self.axis[0]), np.float32(self.axis[1])
+        x = (np.arange(w, dtype=np.float32) + np.float32(origin[0] - self.shoulder_mid[0])) * ax
+        y = (np.arange(h, dtype=np.float32) + np.float32(origin[1] - self.shoulder_mid[1])) * ay
+        return y[:, None] + x[None, :]
+
     def width_model(self, level: np.ndarray) -> np.ndarray:
         """Keypoint estimate of the visible torso half-width (px) at `level`."""
         hip_half = float(np.hypot(*(self.kp[11, :2] - self.kp[8, :2]))) / 2

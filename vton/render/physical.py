@@ -60,7 +60,7 @@ from vton.render.garment_geometry import (
     garment_geometry,
     torso_and_sleeve_masks,
 )
-from vton.render.removal import remove_old_clothes
+from vton.render.removal import ARMS, HEAD, remove_old_clothes
 from vton.render.shading import (
     apply_gain,
     feather,
@@ -101,8 +101,6 @@ TUBE = 0.72
 #: width its own shape gives it.
 HANG = 0.92
 
-_HEAD = (LIP["hat"], LIP["hair"], LIP["sunglasses"], LIP["face"])
-_ARMS = (LIP["left-arm"], LIP["right-arm"])
 _OLD_UPPER = (LIP["upper-clothes"], LIP["coat"])
 _OLD_FULL = (LIP["dress"], LIP["jumpsuits"])  # removed above the new hem only
 
@@ -254,8 +252,8 @@ def measure_torso(body: Body, labels: np.ndarray) -> TorsoMeasure:
     uint8 LIP ids of the photo (arms, arm capsules and head excluded). Pure geometry."""
     if labels.ndim != 2:
         raise ValueError(f"expected (H, W) labels, got {labels.shape}")
-    person = (labels > 0) & ~np.isin(labels, _HEAD)
-    inside = person & ~np.isin(labels, _ARMS)
+    person = (labels > 0) & ~np.isin(labels, HEAD)
+    inside = person & ~np.isin(labels, ARMS)
     inside &= ~capsule_mask(labels.shape, arm_segments(body, 1.0))
     # Measured down to the hips only: below them the silhouette is the legs.
     levels = np.linspace(0.2, 1.0, 6) * body.torso_len
@@ -673,11 +671,11 @@ class PhysicalRenderer(PairwiseRenderer):
             sleeve_layers.append((s_rgb, s_alpha))
 
         # Occluders: head always in front; arms in front of the torso part.
-        head = np.isin(lab, _HEAD)
+        head = np.isin(lab, HEAD)
         # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
         # arm: only labelled pixels along the arms come in front.
         along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=0.3), origin)
-        arms_front = np.isin(lab, _ARMS) & along
+        arms_front = np.isin(lab, ARMS) & along
         caps = capsule_mask((bh, bw), arm_segments(body, 0.75, skip_top=0.4), origin)
         arms_front |= caps & old
         head_a = feather(head, fsig)
@@ -685,7 +683,7 @@ class PhysicalRenderer(PairwiseRenderer):
         # Cloth rests on the shoulders: above the chest it stays within the person's
         # outline (a garment cut straighter than the shoulders' slope would otherwise
         # stand out into the background beside the neck).
-        level = _levels(body, origin, (bh, bw))
+        level = body.levels((bh, bw), origin)
         rest = _on_shoulders(lab > 0, level, plan, sw, fsig)
         t_alpha = feather(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_a)) * rest
         sleeve_alpha_total = np.zeros((bh, bw), np.float32)
@@ -775,16 +773,6 @@ def _on_shoulders(
     grown = _dilate(person.astype(np.uint8), max(1, round(0.02 * sw)))
     inside = feather(grown, max(fsig, 0.5))
     return np.maximum(inside, ramp)
-
-
-def _levels(body: Body, origin: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) float32 over a crop at `origin`: each pixel's level, px along the body axis
-    from the shoulder line (negative: above the shoulders)."""
-    h, w = shape
-    ax, ay = np.float32(body.axis[0]), np.float32(body.axis[1])
-    col = (np.arange(w, dtype=np.float32) + np.float32(origin[0] - body.shoulder_mid[0])) * ax
-    row = (np.arange(h, dtype=np.float32) + np.float32(origin[1] - body.shoulder_mid[1])) * ay
-    return row[:, None] + col[None, :]
 
 
 def _disc(r: int) -> np.ndarray:

@@ -351,7 +351,7 @@ def remove_old_clothes(
             return out
     region, enclosed = _grow_old(crop, lab, old, body, origin, cie)
     bare = bare_body(body, seam_level, (h, w), origin)
-    level = _levels(body, (h, w), origin)
+    level = body.levels((h, w), origin)
     lower_lab = _is(lab, _T_LOWER)
     skin_lab = _is(lab, _T_SKIN)
     # Old pixels: by the body model; pixels taken with them: by their own label, except
@@ -503,15 +503,6 @@ def _median_on_grid(cie: np.ndarray, sub: np.ndarray, k: int, full) -> np.ndarra
     if ys.size < 20:
         ys, xs, k = *np.nonzero(full()), 1
     return np.median(cie[ys * k, xs * k], axis=0)
-
-
-def _levels(body: Body, shape: tuple[int, int], origin: np.ndarray) -> np.ndarray:
-    """(H, W) float32: each pixel's distance (px) along the body axis below the shoulder line."""
-    h, w = shape
-    ax = body.axis.astype(np.float32)
-    x = (np.arange(w, dtype=np.float32) + np.float32(origin[0] - body.shoulder_mid[0])) * ax[0]
-    y = (np.arange(h, dtype=np.float32) + np.float32(origin[1] - body.shoulder_mid[1])) * ax[1]
-    return y[:, None] + x[None, :]
 
 
 def skin_layer(
