@@ -206,13 +206,58 @@ def test_not_a_front_view_is_refused_with_the_reason():
     cv2.rectangle(legs, (270, 200), (360, 470), 255, -1)
     with pytest.raises(InvalidInputError, match="trousers: garment silhouette not understood"):
         garment_geometry(legs, "trousers")
-    # bell sleeves merged with a narrow body: the "armpits" are the sleeves' outer ends
-    bells = [(0, 0.06), (0.1, 0.0), (0.3, 0.06), (0.55, 0.5), (0.6, 0.9), (0.12, 0.9),
-             (0.12, 1.0), (0, 1.0)]  # fmt: skip
+    # a raglan blob merged with its sleeves: no shoulder corner shows where the body is
+    blob = [(0, 0.06), (0.1, 0.0), (0.2, 0.1), (0.55, 0.5), (0.6, 0.9), (0.12, 0.9),
+            (0.12, 1.0), (0, 1.0)]  # fmt: skip
     with pytest.raises(InvalidInputError, match="hem far narrower than the chest"):
-        garment_geometry(_canvas(bells), "bells")
+        garment_geometry(_canvas(blob), "blob")
     # a garment lying on its side: far wider than long
     side = np.zeros((H, W), np.uint8)
     cv2.ellipse(side, (256, 256), (240, 60), 0, 0, 360, 255, -1)
     with pytest.raises(InvalidInputError, match="times as wide as long"):
         garment_geometry(side, "folded")
+
+
+# Bell sleeves hanging from the shoulder seams beside a narrower body, merged with it down
+# to below the hem: the outline never runs along the body's sides.
+MERGED_BELLS = [(0, 0.06), (0.1, 0.0), (0.3, 0.06), (0.55, 0.5), (0.6, 0.9), (0.12, 0.9),
+                (0.12, 1.0), (0, 1.0)]  # fmt: skip
+
+
+def test_sleeves_merged_with_the_body_are_read_by_the_shoulders():
+    g = garment_geometry(_canvas(MERGED_BELLS), "bells")
+    assert g.sleeve == "long"
+    # the shoulder seams are the top edge's corners, the body's sides run down from them
+    for p, x in ((g.shoulder_left, -0.3), (g.shoulder_right, 0.3)):
+        assert p[0] == pytest.approx(_u(x, 0)[0], abs=8)
+        assert p[1] == pytest.approx(_u(0, 0.06)[1], abs=12)
+    assert g.side_x(-1, _u(0, 0.5)[1]) == pytest.approx(_u(-0.3, 0)[0], abs=8)
+    assert g.side_x(1, _u(0, 0.5)[1]) == pytest.approx(_u(0.3, 0)[0], abs=8)
+    # armpits between shoulder and hem, the hem the body's, not the cuffs'
+    assert g.shoulder_y < g.armpit_left[1] < _u(0, 0.45)[1]
+    assert g.hem_y == pytest.approx(BOTTOM, abs=10)
+    torso, left, right = torso_and_sleeve_masks(_canvas(MERGED_BELLS), g)
+    # the bells are the sleeves; the body between the shoulder lines is the torso
+    x, y = (round(v) for v in _u(0.5, 0.8))
+    assert right[y, x] == 255 and torso[y, x] == 0
+    x, y = (round(v) for v in _u(-0.5, 0.8))
+    assert left[y, x] == 255 and torso[y, x] == 0
+    assert torso[round(_u(0, 0.95)[1]), W // 2] == 255
+
+
+def test_merged_reading_is_not_used_for_a_sleeveless_or_short_sleeved_top():
+    """Only sleeves hanging beside the body are read by the shoulders: a rounded sleeveless
+    body or a short sleeve beside a piece of backdrop keeps its refusal."""
+    long_right = [(0, 0.06), (0.1, 0.0), (0.3, 0.07), (0.55, 0.75), (0.45, 0.78), (0.3, 0.27),
+                  (0.3, 1.0), (0, 1.0)]  # fmt: skip
+    with pytest.raises(InvalidInputError, match="one sleeve far longer than the other"):
+        garment_geometry(_halves(TEE, long_right), "odd sleeves")
+    # 04825-like: a halter's neck band with an armhole curving into a body that bulges out
+    # below it and rounds into the hem
+    rounded = [(0, 0.05), (0.05, 0.0), (0.07, 0.0), (0.1, 0.12), (0.2, 0.3), (0.28, 0.5),
+               (0.31, 0.7), (0.28, 0.9), (0.18, 1.0), (0, 1.0)]  # fmt: skip
+    try:
+        g = garment_geometry(_canvas(rounded), "rounded halter")
+    except InvalidInputError:
+        return
+    assert g.sleeve == "sleeveless"

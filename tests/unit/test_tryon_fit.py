@@ -7,9 +7,11 @@ import pytest
 
 from vton.metrics.tryon_fit import (
     coverage_iou,
+    garment_hem_y,
     keep_region,
     masked_ssim,
     neckline_error,
+    torso_region,
     upper_body_region,
 )
 from vton.person.labels import LIP
@@ -52,6 +54,48 @@ def test_coverage_leaves_the_arms_out_of_both_masks():
     sleeved = torso.copy()
     sleeved[82:105, 22:28] = True  # along the forearm
     assert coverage_iou(sleeved, labels, kp) == pytest.approx(coverage_iou(torso, labels, kp))
+
+
+def test_upper_body_is_the_torso_to_the_hips_whatever_the_old_top_covered():
+    labels, kp = _person()
+    labels[90:120, 30:70] = LIP["neck"]  # a crop top to row 90, bare skin to the hips
+    labels[42:50, 45:55] = LIP["neck"]  # the neck above the shoulder line
+    tee = np.zeros((H, W), bool)
+    tee[50:120, 30:70] = True  # a tee to the hips: the right cover
+    assert coverage_iou(tee, labels, kp) == pytest.approx(1.0)
+    # against the old top alone its cover of the midriff would count as overhang
+    assert coverage_iou(tee, labels, kp, old_top=True) == pytest.approx(40 / 70)
+    region = torso_region(labels, kp)
+    assert region[100, 50] and not region[45, 50]
+    # a top tucked into high-waisted trousers: their waist above the hips is torso too,
+    # the trousers below the hips are not
+    labels[90:120, 30:70] = LIP["pants"]
+    assert coverage_iou(tee, labels, kp) == pytest.approx(1.0)
+    region = torso_region(labels, kp)
+    assert region[110, 50] and not region[150, 50]
+    # hair falling over the chest is not covered by a top
+    labels[60:80, 32:40] = LIP["hair"]
+    assert not torso_region(labels, kp)[70, 35]
+    # skin is torso only from a little below the shoulder line (a crew neck's front)
+    labels[52:58, 45:55] = LIP["neck"]
+    region = torso_region(labels, kp)
+    assert not region[53, 50] and region[57, 50]
+
+
+def test_coverage_to_the_garments_own_hem_does_not_count_a_crop_as_missing_cover():
+    labels, kp = _person()
+    crop = np.zeros((H, W), bool)
+    crop[50:85, 30:70] = True  # a crop top: half the torso, rightly
+    assert coverage_iou(crop, labels, kp) == pytest.approx(35 / 70)
+    assert garment_hem_y(crop, kp) == 84
+    assert coverage_iou(crop, labels, kp, to_hem=True) == pytest.approx(1.0)
+    # overhang below the hips still counts against a garment, and so does a narrow one
+    long = np.zeros((H, W), bool)
+    long[50:160, 30:70] = True
+    assert coverage_iou(long, labels, kp, to_hem=True) == pytest.approx(70 / 110)
+    narrow = np.zeros((H, W), bool)
+    narrow[50:120, 40:60] = True
+    assert coverage_iou(narrow, labels, kp, to_hem=True) == pytest.approx(0.5)
 
 
 def test_dress_counts_only_above_the_hips():

@@ -4,9 +4,10 @@ A garment that was never worn by the person in the photo has no ground-truth ima
 catalog benchmark (`benchmarks/bench_catalog_tryon.py`) judges what can be judged without
 one, from the person's own parse and keypoints:
 
-- coverage: IoU of the composited-garment mask with the person's upper-body clothing region
-  (CP-VTON's warped-mask IoU, with the old top standing in for the garment's region), on
-  the torso: the arms are left out of both masks, since sleeves differ from garment to
+- coverage: IoU of the composited-garment mask with the person's upper-body region
+  (CP-VTON's warped-mask IoU, with the torso from below the shoulder line to the hips
+  standing in for the garment's region; the old top alone is reported beside it): the
+  arms are left out of both masks, since sleeves differ from garment to
   garment (a short-sleeved tee on a model in a long-sleeved top rightly leaves the arms
   bare, and must not be counted as missing cover);
 - preservation: SSIM between try-on and photo where nothing may change (face, hair, legs,
@@ -31,8 +32,10 @@ __all__ = [
     "UPPER_CLOTHING",
     "KEEP_LABELS",
     "upper_body_region",
+    "torso_region",
     "arm_zone",
     "coverage_iou",
+    "garment_hem_y",
     "keep_region",
     "masked_ssim",
     "neckline_error",
@@ -56,17 +59,47 @@ def _check_2d(name: str, a: np.ndarray, shape: tuple[int, int]) -> None:
         raise ValueError(f"{name} is {a.shape[:2]}, expected {shape}")
 
 
+def _hip_y(labels: np.ndarray, keypoints: np.ndarray) -> float:
+    hips = keypoints[[8, 11]]
+    return float(hips[hips[:, 2] > 0, 1].mean()) if (hips[:, 2] > 0).any() else labels.shape[0]
+
+
 def upper_body_region(labels: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     """(H, W) bool: the old top (upper clothes, coat, and a dress or jumpsuit above the hip
-    keypoints), the region a new top should cover."""
+    keypoints), the region a new top of the same cut would cover."""
     region = np.isin(labels, UPPER_CLOTHING)
     full = np.isin(labels, _FULL_BODY)
     if full.any():
-        hips = keypoints[[8, 11]]
-        hip_y = float(hips[hips[:, 2] > 0, 1].mean()) if (hips[:, 2] > 0).any() else labels.shape[0]
-        rows = np.arange(labels.shape[0])[:, None] <= hip_y
+        rows = np.arange(labels.shape[0])[:, None] <= _hip_y(labels, keypoints)
         region |= full & rows
     return region
+
+
+#: The torso counts from this far below the shoulder line (shoulder widths): about where a
+#: crew neck's front sits, so the neck itself never does.
+TORSO_FROM = 0.15
+#: What the torso is made of between there and the hips besides the old top: bare skin
+#: (the parse's neck-and-skin label) and the waist of the lower garment.
+_TORSO_LABELS = (LIP["neck"], LIP["pants"], LIP["skirt"])
+
+
+def torso_region(labels: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the person's upper body, the region any top covers whatever the old top
+    covered: `upper_body_region` plus, from just below the shoulder line down to the hip
+    keypoints, the bare torso skin (a crop top's midriff, the chest above a bandeau) and
+    the waist of the lower garment (a top tucked into a skirt or worn over high-waisted
+    trousers). Against the old top alone, a tee falling to the hips on a model in a crop top
+    or a tucked-in blouse would count its correct cover as overhang. Hair, hands and arms
+    in front of the torso are not part of it."""
+    region = upper_body_region(labels, keypoints)
+    kp = np.asarray(keypoints, np.float64)
+    if kp[2, 2] <= 0 or kp[5, 2] <= 0:
+        return region
+    sw = float(np.hypot(*(kp[5, :2] - kp[2, :2])))
+    top = float(kp[[2, 5], 1].mean()) + TORSO_FROM * sw
+    y = np.arange(labels.shape[0])[:, None]
+    rows = (y >= top) & (y < _hip_y(labels, kp))
+    return region | (np.isin(labels, _TORSO_LABELS) & rows)
 
 
 #: Arm zone: capsules of this radius (shoulder widths) along the arms, from this far
@@ -94,14 +127,47 @@ def arm_zone(labels: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
     return zone | capsule_mask(labels.shape, segs) if segs else zone
 
 
+def garment_hem_y(mask: np.ndarray, keypoints: np.ndarray) -> float:
+    """Row of the composited garment's hem under the middle of the torso: its lowest pixel
+    within a fifth of a shoulder width of the midline between the shoulders' and the hips'
+    centres; NaN when the garment has none there (or the shoulders are missing)."""
+    kp = np.asarray(keypoints, np.float64)
+    if kp[2, 2] <= 0 or kp[5, 2] <= 0:
+        return float("nan")
+    sw = float(np.hypot(*(kp[5, :2] - kp[2, :2])))
+    centres = [kp[[2, 5], 0].mean()]
+    if kp[8, 2] > 0 and kp[11, 2] > 0:
+        centres.append(kp[[8, 11], 0].mean())
+    cx = float(np.mean(centres))
+    lo, hi = max(0, round(cx - 0.2 * sw)), min(mask.shape[1], round(cx + 0.2 * sw) + 1)
+    rows = np.flatnonzero((np.asarray(mask)[:, lo:hi] > 0).any(1))
+    return float(rows[-1]) if rows.size else float("nan")
+
+
 def coverage_iou(
-    mask: np.ndarray, labels: np.ndarray, keypoints: np.ndarray, *, arms: bool = False
+    mask: np.ndarray,
+    labels: np.ndarray,
+    keypoints: np.ndarray,
+    *,
+    arms: bool = False,
+    old_top: bool = False,
+    to_hem: bool = False,
 ) -> float:
-    """IoU of the composited garment (`mask` > 0) with `upper_body_region`, both without
-    the `arm_zone` unless `arms`; NaN when both are empty."""
+    """IoU of the composited garment (`mask` > 0) with `torso_region` (`upper_body_region`,
+    the old top alone, when `old_top`), both without the `arm_zone` unless `arms`; NaN when
+    both are empty.
+
+    `to_hem`: the region only down to the garment's own hem (`garment_hem_y`): a crop top
+    is short by design, and its length is the garment's, not a misfit; what it covers, its
+    width and neckline, and any overhang below the hips still count.
+    """
     _check_2d("mask", mask, labels.shape)
     a = np.asarray(mask) > 0
-    b = upper_body_region(labels, keypoints)
+    b = (upper_body_region if old_top else torso_region)(labels, keypoints)
+    if to_hem:
+        hem = garment_hem_y(mask, keypoints)
+        if np.isfinite(hem):
+            b &= np.arange(labels.shape[0])[:, None] <= hem
     if not arms:
         zone = arm_zone(labels, keypoints)
         a, b = a & ~zone, b & ~zone

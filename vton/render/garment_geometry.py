@@ -81,6 +81,20 @@ MIN_SLEEVE_MATCH = 0.6
 MIN_HEM_TO_CHEST = 0.35
 #: Half chest width per garment length.
 CHEST_RATIO = (0.15, 0.7)
+#: For the reading by the shoulders (`_merged_sleeves`): least distance of each shoulder
+#: corner from the centre, in neck half widths. Closer, the top edge shows no shoulder seam
+#: (raglan, sheer or dropped sleeves): nothing tells where the body's sides are.
+MIN_SHOULDER_PER_NECK = 1.3
+#: Least neck half width for that reading (fraction of garment height): a top with sleeves
+#: has a neck opening; a straight top edge is a bandeau's or a strap's, not a shoulder line.
+MIN_NECK_HALF = 0.04
+#: Most the two shoulder corners' distances from the centre may differ (ratio) before the
+#: farther one is taken for a ruffle's or a puff's corner and the nearer one mirrored.
+MAX_SHOULDER_ASYMMETRY = 1.25
+#: Least reach of a merged sleeve past the line down from its shoulder, above the armpit
+#: (fraction of garment height): a sleeve hanging from the shoulder seam bulges out of it
+#: at once; a sleeveless armhole stays inside it.
+MIN_MERGED_REACH = 0.02
 
 
 @dataclass(frozen=True)
@@ -335,8 +349,21 @@ def garment_geometry(mask: np.ndarray, item: str = "garment") -> GarmentGeometry
         size = (max(8, round(w * f)), max(8, round(h * f)))
         small = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
         f = size[1] / h
-    geom = _detect(small >= 128, item)
-    _check_plausible(geom, item)
+    fg = small >= 128
+    try:
+        geom = _detect(fg, item)
+        _check_plausible(geom, item)
+    except InvalidInputError as refused:
+        # Sleeves hanging beside the body and merged with it (bell, ruffled or full
+        # sleeves) hide both of its sides: read it again by its shoulders; a sleeveless
+        # body with rounded sides (a halter) has no straight side: by its outline's knee.
+        geom = _merged_sleeves(fg) or _rounded_sleeveless(fg)
+        if geom is None:
+            raise
+        try:
+            _check_plausible(geom, item)
+        except InvalidInputError:
+            raise refused from None
     if small is mask:
         return geom
     return replace(geom.scaled(1.0 / f), width=w, height=h)
@@ -441,13 +468,7 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
 
     # Neck sides: the highest points on each side of the centre, nearest the centre.
     top = np.where(fg.any(0), fg.argmax(0), h).astype(np.float64)
-    neck_pts = []
-    for side in (-1, 1):
-        span = np.arange(icx, -1, -1) if side < 0 else np.arange(icx, w)
-        tops = top[span]
-        best = tops.min()
-        i = int(np.flatnonzero(tops <= best + max(1.0, 0.005 * gh))[0])
-        neck_pts.append((float(span[i]), float(tops[i])))
+    neck_pts = _neck_sides(top, icx, gh)
     neck_c = (cx, float(top[icx]) if top[icx] < h else float(y0))
 
     # A sleeve lying over the body down past the hem hides that side's edge: its line
@@ -477,12 +498,7 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
         (1, side_r, ap_r, neck_pts[1], mirrored[1]),
     ):
         a, b = line
-        half = fg[:, : icx + 1] if side < 0 else fg[:, icx:]
-        # outermost mask column per row on this side
-        if side < 0:
-            outer = np.where(half.any(1), half.argmax(1), np.nan).astype(np.float64)
-        else:
-            outer = np.where(half.any(1), icx + half.shape[1] - 1 - half[:, ::-1].argmax(1), np.nan)
+        outer = _outer_columns(fg, icx, side)
         rows_up = np.arange(y0, ap_y + 1)
         reach = side * (outer[rows_up] - (a + b * rows_up))
         reach_max = np.nanmax(reach) if np.isfinite(reach).any() else 0.0
@@ -495,23 +511,7 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
             outer_end = np.array([oc[j], band[j]], np.float64)
         else:
             outer_end = np.array([a + b * ap_y, ap_y], np.float64)
-        # Shoulder: top-edge point farthest above the chord neck side -> outer end.
-        nx = int(neck[0])
-        ex = round(float(outer_end[0]))
-        span = np.arange(nx, ex + side, side) if (ex - nx) * side > 0 else np.array([nx])
-        pts = np.stack([span.astype(np.float64), top[span]], 1)
-        pts = pts[pts[:, 1] < h]
-        chord = outer_end - np.asarray(neck)
-        norm = np.hypot(*chord)
-        if pts.shape[0] == 0 or norm < 1e-6:
-            shoulder = np.asarray(neck, np.float64)
-        else:
-            # distance above the chord (towards the top-outside)
-            n = np.array([chord[1], -chord[0]]) / norm
-            if n[1] > 0:
-                n = -n
-            d = (pts - np.asarray(neck)) @ n
-            shoulder = pts[int(np.argmax(d))]
+        shoulder = _shoulder(top, neck, outer_end, side, h)
         sides[side] = {
             "sleeved": sleeved,
             "outer_end": outer_end,
@@ -584,6 +584,219 @@ def _detect(fg: np.ndarray, item: str) -> GarmentGeometry:
             kinds.append("long" if v.length >= LONG_SLEEVE * length else "short")
     sleeve = "sleeveless" if not kinds else ("long" if "long" in kinds else "short")
     return replace(geom, sleeve=sleeve, sleeve_left=sleeves[-1], sleeve_right=sleeves[1])
+
+
+def _neck_sides(top: np.ndarray, icx: int, gh: int) -> list[Point]:
+    """The neck sides: on each side of column `icx`, the highest point of the top edge
+    (`top`: first mask row per column), the one nearest the centre among near-ties."""
+    pts = []
+    for side in (-1, 1):
+        span = np.arange(icx, -1, -1) if side < 0 else np.arange(icx, top.size)
+        tops = top[span]
+        i = int(np.flatnonzero(tops <= tops.min() + max(1.0, 0.005 * gh))[0])
+        pts.append((float(span[i]), float(tops[i])))
+    return pts
+
+
+def _outer_columns(fg: np.ndarray, icx: int, side: int) -> np.ndarray:
+    """Per row, the outermost mask column on `side` of column `icx` (float; NaN for rows
+    without mask pixels on that side)."""
+    half = fg[:, : icx + 1] if side < 0 else fg[:, icx:]
+    if side < 0:
+        return np.where(half.any(1), half.argmax(1), np.nan).astype(np.float64)
+    return np.where(half.any(1), icx + half.shape[1] - 1 - half[:, ::-1].argmax(1), np.nan)
+
+
+def _shoulder(top: np.ndarray, neck: Point, outer_end: np.ndarray, side: int, h: int) -> np.ndarray:
+    """The shoulder: the point of the top edge (`top`: first mask row per column, `h`, the
+    canvas height, where a column is empty) farthest above the chord from the neck side to
+    the side's outer end, i.e. the corner where the shoulder line turns down the sleeve or
+    the armhole."""
+    nx = int(neck[0])
+    ex = round(float(outer_end[0]))
+    span = np.arange(nx, ex + side, side) if (ex - nx) * side > 0 else np.array([nx])
+    pts = np.stack([span.astype(np.float64), top[span]], 1)
+    pts = pts[pts[:, 1] < h]
+    chord = outer_end - np.asarray(neck)
+    norm = np.hypot(*chord)
+    if pts.shape[0] == 0 or norm < 1e-6:
+        return np.asarray(neck, np.float64)
+    # distance above the chord (towards the top-outside)
+    n = np.array([chord[1], -chord[0]]) / norm
+    if n[1] > 0:
+        n = -n
+    d = (pts - np.asarray(neck)) @ n
+    return pts[int(np.argmax(d))]
+
+
+def _merged_sleeves(fg: np.ndarray) -> GarmentGeometry | None:
+    """The reading of a top whose sleeves hang beside its body and merge with it down to
+    the hem (bell, ruffled or tiered sleeves, full sleeves laid against the body), from a
+    (H, W) bool silhouette; None when its top edge shows no shoulders.
+
+    The outline then never runs along the body's sides, so `_detect` finds its armpits on
+    the sleeves. A set-in sleeve starts at the shoulder seam, the corner of the top edge,
+    and the body's side runs down from it: the side lines are taken straight down from the
+    shoulder corners, the armpits on them at `OVERLAP_ARMPIT_DEPTH`, and all that lies
+    outside them is sleeve. A body narrower at the hem than at the shoulders is then read a
+    little wide there (it is drawn with its true outline; only the sizing uses the lines).
+    """
+    h, w = fg.shape
+    ys, xs = np.nonzero(fg)
+    if ys.size < 64:
+        return None
+    y0 = int(ys.min())
+    bx = (int(xs.min()) + int(xs.max())) // 2
+    mid = np.flatnonzero(fg[:, bx])
+    if mid.size == 0 or mid[-1] - y0 < 16:
+        return None
+    y1 = int(mid[-1])
+    gh = y1 - y0 + 1
+    hem_y = y1 - max(1, round(0.015 * gh))
+    top = np.where(fg.any(0), fg.argmax(0), h).astype(np.float64)
+    neck_pts = _neck_sides(top, bx, gh)
+    cx = (neck_pts[0][0] + neck_pts[1][0]) / 2
+    icx = min(max(round(cx), 0), w - 1)
+    band = np.arange(y0, y1 - int(0.02 * gh))
+    shoulders = {}
+    for side, neck in ((-1, neck_pts[0]), (1, neck_pts[1])):
+        oc = _outer_columns(fg, icx, side)[band]
+        if not np.isfinite(oc).any():
+            return None
+        j = int(np.nanargmin(oc) if side < 0 else np.nanargmax(oc))
+        shoulders[side] = _shoulder(top, neck, np.array([oc[j], band[j]]), side, h)
+    out = {side: side * (shoulders[side][0] - cx) for side in (-1, 1)}
+    near = min(out, key=out.get)
+    if out[-near] > MAX_SHOULDER_ASYMMETRY * out[near]:
+        g = shoulders[near]
+        shoulders[-near] = np.array([2.0 * cx - g[0], g[1]])
+        out[-near] = out[near]
+    neck_half = (neck_pts[1][0] - neck_pts[0][0]) / 2
+    if neck_half < MIN_NECK_HALF * gh or min(out.values()) < MIN_SHOULDER_PER_NECK * neck_half:
+        return None
+    sh_y = (shoulders[-1][1] + shoulders[1][1]) / 2
+    ap_y = sh_y + OVERLAP_ARMPIT_DEPTH * max(hem_y - sh_y, 1.0)
+    lines = {side: (float(shoulders[side][0]), 0.0) for side in (-1, 1)}
+    geom = GarmentGeometry(
+        w,
+        h,
+        float(cx),
+        (float(cx), float(top[icx]) if top[icx] < h else float(y0)),
+        neck_pts[0],
+        neck_pts[1],
+        _pt(shoulders[-1]),
+        _pt(shoulders[1]),
+        (lines[-1][0], ap_y),
+        (lines[1][0], ap_y),
+        (lines[-1][0], float(hem_y)),
+        (lines[1][0], float(hem_y)),
+        lines[-1],
+        lines[1],
+        "sleeveless",
+        None,
+        None,
+    )
+    cols = np.arange(w, dtype=np.float64)[None, :]
+    length = max(hem_y - sh_y, 1.0)
+    sleeves: dict[int, Sleeve | None] = {}
+    above = np.arange(y0, int(ap_y) + 1)
+    for side in (-1, 1):
+        # Only sleeves: each side reaches out past its line above the armpit (a rounded
+        # sleeveless body bulging below it is not one) and hangs down at least as far as
+        # a long sleeve does (a short sleeve beside a piece of backdrop is not one either).
+        reach = side * (_outer_columns(fg, icx, side)[above] - lines[side][0])
+        if not np.isfinite(reach).any() or np.nanmax(reach) <= MIN_MERGED_REACH * gh:
+            return None
+        bound = lines[side][0] + side * (1.0 + 0.01 * gh)
+        outside = (cols < bound) if side < 0 else (cols > bound)
+        part = _reaching_above(fg & outside, ap_y)
+        armpit = np.array([lines[side][0], ap_y])
+        sleeves[side] = _sleeve(part, shoulders[side], armpit, None, gh)
+        if sleeves[side] is None or sleeves[side].length < LONG_SLEEVE * length:
+            return None
+    return replace(geom, sleeve="long", sleeve_left=sleeves[-1], sleeve_right=sleeves[1])
+
+
+def _rounded_sleeveless(fg: np.ndarray) -> GarmentGeometry | None:
+    """The reading of a sleeveless top whose sides are curves, not lines (a halter or a
+    cut-in armhole over a rounded body), from a (H, W) bool silhouette; None when it is not
+    one.
+
+    `_detect` follows a straight side line up from the hem; a rounded side leaves any such
+    line at once. Here each side's outline is followed down from the neck band's narrowest
+    row to the row where the garment is widest: it must widen all the way (no sleeve steps out of it),
+    and the armpit is its knee, the point farthest outside the chord between the two (the
+    armhole curving in above it, the body's side below it). The side line runs from the
+    armpit to the widest point.
+    """
+    h, w = fg.shape
+    ys, xs = np.nonzero(fg)
+    if ys.size < 64:
+        return None
+    y0 = int(ys.min())
+    bx = (int(xs.min()) + int(xs.max())) // 2
+    mid = np.flatnonzero(fg[:, bx])
+    if mid.size == 0 or mid[-1] - y0 < 16:
+        return None
+    y1 = int(mid[-1])
+    gh = y1 - y0 + 1
+    hem_y = y1 - max(1, round(0.015 * gh))
+    left, right = _centre_runs(fg, bx)
+    if not (np.isfinite(left[hem_y]) and np.isfinite(right[hem_y])):
+        return None
+    top = np.where(fg.any(0), fg.argmax(0), h).astype(np.float64)
+    neck_pts = _neck_sides(top, bx, gh)
+    cx = (neck_pts[0][0] + neck_pts[1][0]) / 2
+    icx = min(max(round(cx), 0), w - 1)
+    sides = {}
+    for side, neck in ((-1, neck_pts[0]), (1, neck_pts[1])):
+        outer = side * (_outer_columns(fg, icx, side) - cx)  # distance out from the centre
+        rows = np.arange(round(neck[1]), y1 + 1)
+        d = outer[rows]
+        if not np.isfinite(d).all():
+            return None
+        wide = int(np.argmax(d))
+        if not 0.35 * gh <= rows[wide] - y0 <= 0.9 * gh:
+            return None
+        # from the narrowest row of the neck band or straps (a tie or a bow above it may be
+        # wider) widening all the way down to the widest row: no sleeve, no step
+        skip = int(0.05 * gh)  # (the tip of a tie or a strap at the very top)
+        start = skip + int(np.argmin(d[skip : max(skip + 1, int(0.3 * gh))]))
+        run = np.maximum.accumulate(d[start : wide + 1])
+        if np.any(run - d[start : wide + 1] > 0.02 * gh):
+            return None
+        p = np.stack([d[start : wide + 1], rows[start : wide + 1].astype(np.float64)], 1)
+        q0, q1 = p[0], p[-1]
+        chord = q1 - q0
+        off = (p - q0) @ (np.array([chord[1], -chord[0]]) / max(np.hypot(*chord), 1e-6))
+        k = int(np.argmax(off))  # outside the chord: towards larger distance, higher up
+        if off[k] < 0.02 * gh:
+            return None  # a straight flank: nothing rounded to read (and _detect refused)
+        ax, ay = cx + side * p[k, 0], p[k, 1]
+        wx, wy = cx + side * p[-1, 0], p[-1, 1]
+        b = (wx - ax) / max(wy - ay, 1.0)
+        line = (float(ax - b * ay), float(b))
+        shoulder = _shoulder(top, neck, np.array([ax, ay]), side, h)
+        sides[side] = (line, np.array([ax, ay]), shoulder)
+    return GarmentGeometry(
+        w,
+        h,
+        float(cx),
+        (float(cx), float(top[icx]) if top[icx] < h else float(y0)),
+        neck_pts[0],
+        neck_pts[1],
+        _pt(sides[-1][2]),
+        _pt(sides[1][2]),
+        _pt(sides[-1][1]),
+        _pt(sides[1][1]),
+        (float(left[hem_y]), float(hem_y)),
+        (float(right[hem_y]), float(hem_y)),
+        sides[-1][0],
+        sides[1][0],
+        "sleeveless",
+        None,
+        None,
+    )
 
 
 def _pt(p: np.ndarray) -> Point:
