@@ -132,6 +132,24 @@ def test_parse_file_of_another_shape_is_invalid(tmp_path):
     assert res.status == "invalid" and "parse file is 100x100, the photo 384x512" in res.error
 
 
+def test_pose_with_shoulders_on_top_of_each_other_is_refused_as_not_a_front_view(tmp_path):
+    """What a pose model gives for a photo cut off at the chin: both shoulders on one, the
+    hips found. A garment sized from those shoulders would be a sliver on the body."""
+    sp, row = _viton_person(tmp_path)
+    kp = sp.keypoints.copy()
+    mid = (kp[2, :2] + kp[5, :2]) / 2
+    half = np.array([6.0, 0.0], np.float32)
+    kp[2, :2], kp[5, :2] = mid - half, mid + half
+    pose = tmp_path / "narrow_keypoints.json"
+    pose.write_text(json.dumps({"people": [{"pose_keypoints_2d": kp.ravel().tolist()}]}))
+    bad = PersonRow(row.person_id, row.image, str(pose), row.parse)
+    res = prepare_person(_store("narrow"), bad, NoModel(), **LIMITS)
+    assert res.status == "invalid"
+    assert "shoulders 12 px apart" in res.error and "not a front view" in res.error
+    # the same person with its own shoulders is fine
+    assert prepare_person(_store("narrow-ok"), row, NoModel(), **LIMITS).status == "ok"
+
+
 def test_no_person_is_invalid(tmp_path, estimator):
     path = tmp_path / "empty.jpg"
     path.write_bytes(encode_image(np.full((320, 240, 3), 180, np.uint8), "jpg"))

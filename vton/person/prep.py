@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: Bump when this stage's output changes for the same input: it re-keys every asset.
-PERSON_PREP_VERSION = "2"
+PERSON_PREP_VERSION = "3"
 #: Photos with a shorter side are refused: the person would be too small to find.
 MIN_PERSON_SIDE = 64
 #: Adult torso proportions seen from the front, relative to the distance between the
@@ -70,6 +70,9 @@ MIN_PERSON_SIDE = 64
 #: place the hips of a photo cut off above the waist.
 TORSO_RATIO = 1.4
 HIP_RATIO = 0.5
+#: Most torso length (shoulder-to-hip midpoints) per shoulder width of a photo taken for a
+#: front view: three times the frontal ratio, past any three-quarter turn.
+MAX_TORSO_PER_SHOULDERS = 3 * TORSO_RATIO
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,28 @@ def prepare_person(
     )
 
 
+def _check_front_view(kp: np.ndarray, item: str) -> None:
+    """Refuse a pose whose shoulders are far too close together for its torso's length.
+
+    Seen from the front the shoulder joints are about `1 / TORSO_RATIO` of the torso length
+    apart; a person turned sideways, or a pose model that lost the head (a photo cut off at
+    the chin) and put both shoulders on one, gives a fraction of that, and a garment sized
+    from it comes out a sliver on a whole body. Only with both hips found: without them the
+    torso length is itself estimated from the shoulders.
+    """
+    if kp[8, 2] <= 0 or kp[11, 2] <= 0:
+        return
+    sw = float(np.hypot(*(kp[5, :2] - kp[2, :2])))
+    torso = float(np.hypot(*((kp[8, :2] + kp[11, :2]) / 2 - (kp[2, :2] + kp[5, :2]) / 2)))
+    if torso > MAX_TORSO_PER_SHOULDERS * max(sw, 1e-6):
+        raise InvalidInputError(
+            item,
+            f"shoulders {sw:.0f} px apart for a {torso:.0f} px torso: not a front view "
+            "(turned sideways, or the pose was not found); photograph the person facing "
+            "the camera, or give a pose file",
+        )
+
+
 def _labels_for(parse_data: bytes, oh: int, ow: int, h: int, w: int, item: str) -> np.ndarray:
     """A parse file's ids at the reduced photo's size (h, w); it must match the photo."""
     ids = decode_labels(parse_data, f"{item} parse file")
@@ -273,6 +298,7 @@ def _prepare(
     kp = pose.keypoints
     if kp[2, 2] <= 0 or kp[5, 2] <= 0:
         raise InvalidInputError(item, "shoulders not visible: the garment cannot be placed")
+    _check_front_view(kp, item)
     if labels is None:
         labels = parser.parse(rgb, pose, item)
         parser_id = parser.id
