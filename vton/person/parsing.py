@@ -109,6 +109,9 @@ SKIN_SAT_RANGE = (0.6, 0.6)
 #: A skin-coloured pixel is skin only where at least this share of the person's pixels
 #: around it are skin-coloured too (`_clean_skin`).
 SKIN_MIN_SHARE = 0.55
+#: Width of the rim along the person's outline taken for arm next to an arm's skin (in
+#: shoulder widths; `estimate_labels`).
+ARM_RIM = 0.05
 #: The torso's upper and lower runs of bands must differ by at least this distance in
 #: `_features` units (CIELAB on OpenCV's 0..255 scale) and explain at least this share of
 #: the bands' spread, or the torso is taken to be one garment (`_waistline`).
@@ -621,8 +624,17 @@ def estimate_labels(
             labels_box[shoe] = shoe_label
 
     arm_any = np.zeros((bh, bw), bool)
+    # The rim of a bare arm against a light backdrop is a blend of the two, which no skin
+    # test takes: within an arm's capsule, the photo's outline next to the arm's skin is
+    # arm too (else it stays "top" and a try-on removes it as an old sleeve).
+    r = max(1, round(ARM_RIM * sw))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    rim = m & ~cv2.erode(m.astype(np.uint8), disc, borderValue=1).astype(bool)
     for cap, arm_label in arm_caps:
         arm = cap & (m if grey else skin)
+        if not grey:
+            near = cv2.dilate(arm.astype(np.uint8), disc) > 0
+            arm |= cap & rim & (labels_box == _UPPER) & near
         labels_box[arm] = arm_label
         arm_any |= arm
 
@@ -706,7 +718,7 @@ class MediaPipeParser:
     one graph per thread. Photos over `work_side` px are labelled at that size and the
     result fitted to the full-resolution mask (`fit_labels_to_mask`)."""
 
-    id = "lip-estimate-mediapipe-0.10.21-v2"
+    id = "lip-estimate-mediapipe-0.10.21-v3"
 
     def __init__(self, mesh_size: int = 256, work_side: int = 512) -> None:
         self.mesh_size = mesh_size
