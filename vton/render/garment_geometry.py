@@ -724,10 +724,10 @@ def _rounded_sleeveless(fg: np.ndarray) -> GarmentGeometry | None:
 
     `_detect` follows a straight side line up from the hem; a rounded side leaves any such
     line at once. Here each side's outline is followed down from the neck band's narrowest
-    row to the row where the garment is widest: it must widen all the way (no sleeve steps out of it),
-    and the armpit is its knee, the point farthest outside the chord between the two (the
-    armhole curving in above it, the body's side below it). The side line runs from the
-    armpit to the widest point.
+    row to the row where the garment is widest: it must widen all the way (no sleeve steps
+    out of it), and the armpit is its knee, the point farthest outside the chord between
+    the two (the armhole curving in above it, the body's side below it). The side line
+    runs from the armpit to the widest point.
     """
     h, w = fg.shape
     ys, xs = np.nonzero(fg)
