@@ -225,10 +225,38 @@ def test_hair_falling_over_the_shoulders_is_hair():
     assert (est[shirt] == LIP["upper-clothes"]).mean() >= 0.9
 
 
+def test_lighter_hair_tips_beside_the_neck_above_the_shoulders_are_hair():
+    # Locks whose tips are lighter than the hair (sunlit, dyed) and than nothing else: the
+    # colour test misses them, and left "top" a try-on would paint them as backdrop.
+    hair, tips = (70, 45, 30), (196, 168, 120)
+    sp = synthetic_person(shirt=TOP, pants=LOWER, skin=SKIN, hair=hair)
+    img, lab = sp.image.copy(), sp.labels.copy()
+    cx, neck_y, _, u = _geometry(sp)
+    kp = sp.keypoints
+    sw = float(np.hypot(*(kp[5, :2] - kp[2, :2])))
+    rows = np.arange(img.shape[0])[:, None]
+    off = np.abs(np.arange(img.shape[1])[None, :] - cx)
+    face = lab == LIP["face"]
+    face_bottom = np.nonzero(face)[0].max()
+    lock = (rows >= neck_y - 0.14 * u) & (rows < kp[2, 1] - 0.21 * sw)
+    lock = lock & (off >= 0.3 * sw) & (off <= 0.42 * sw) & ~face
+    tip = lock & (rows > face_bottom)
+    img[lock], lab[lock] = hair, LIP["hair"]
+    img[tip] = tips
+    mask = np.where(lab > 0, 255, 0).astype(np.uint8)
+    est = _estimate(SyntheticPerson(img, lab, mask, kp))
+    assert tip.sum() > 30
+    assert (est[tip] == LIP["upper-clothes"]).mean() <= 0.1
+    assert (est[tip] == LIP["hair"]).mean() >= 0.8
+    # The shirt on the shoulders is still the shirt.
+    shirt = (lab == LIP["upper-clothes"]) & (rows < neck_y + 0.1 * u)
+    assert (est[shirt] == LIP["upper-clothes"]).mean() >= 0.9
+
+
 def test_rim_of_a_bare_arm_blended_with_a_light_backdrop_is_arm():
-    # A white top on a white backdrop, bare arms whose outline is a third skin, the rest backdrop
-    # (a photo's anti-aliasing and light wrap): no skin test takes the rim, and left as
-    # "top" it would be removed as an old sleeve by a try-on.
+    # A white top on a white backdrop, bare arms whose outline is a third skin, the rest
+    # backdrop (a photo's anti-aliasing and light wrap): no skin test takes the rim, and
+    # left as "top" it would be removed as an old sleeve by a try-on.
     white = (245, 245, 245)
     sp = synthetic_person(sleeves="short", shirt=(250, 250, 250), pants=LOWER, skin=SKIN,
                           background=white)  # fmt: skip

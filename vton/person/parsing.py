@@ -112,6 +112,9 @@ SKIN_MIN_SHARE = 0.55
 #: Width of the rim along the person's outline taken for arm next to an arm's skin (in
 #: shoulder widths; `estimate_labels`).
 ARM_RIM = 0.05
+#: A top reaches at most this far above the shoulder joints (shoulder widths) outside the
+#: neck's half width `NECK_HALF` (shoulder widths) from its centre line.
+TOP_ABOVE_SHOULDERS, NECK_HALF = 0.2, 0.25
 #: The torso's upper and lower runs of bands must differ by at least this distance in
 #: `_features` units (CIELAB on OpenCV's 0..255 scale) and explain at least this share of
 #: the bands' spread, or the torso is taken to be one garment (`_waistline`).
@@ -663,6 +666,19 @@ def estimate_labels(
                 head_x - x0, sw, top_colour,
             )  # fmt: skip
             labels_box[hair_more] = _HAIR
+        if rs is not None and ls is not None and neck is not None:
+            # A top does not reach far above the shoulders away from the neck: what the
+            # rules left "top" there (hair the colour test missed, beside the neck) is the
+            # hair's, when it touches the hair.
+            high = (ys < min(rs[1], ls[1]) - TOP_ABOVE_SHOULDERS * sw) & (
+                np.abs(xs - neck[0]) > NECK_HALF * sw
+            )
+            stray = ((labels_box == _UPPER) & high).astype(np.uint8)
+            n, comp = cv2.connectedComponents(stray, connectivity=8)
+            if n > 1:
+                hair_near = cv2.dilate((labels_box == _HAIR).astype(np.uint8), np.ones((3, 3)))
+                ids = np.unique(comp[(hair_near > 0) & (stray > 0)])
+                labels_box[np.isin(comp, ids[ids > 0])] = _HAIR
         if neck is not None and not grey:
             # The neck: skin joined to the chin, down to the neckline, near the neck.
             zone = (ys >= chin_y - 1) & (ys <= max(neck[1], chin_y) + 0.6 * sw)
