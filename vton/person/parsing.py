@@ -734,7 +734,7 @@ class MediaPipeParser:
     one graph per thread. Photos over `work_side` px are labelled at that size and the
     result fitted to the full-resolution mask (`fit_labels_to_mask`)."""
 
-    id = "lip-estimate-mediapipe-0.10.21-v3"
+    id = "lip-estimate-mediapipe-0.10.21-v4"
 
     def __init__(self, mesh_size: int = 256, work_side: int = 512) -> None:
         self.mesh_size = mesh_size
