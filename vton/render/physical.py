@@ -34,6 +34,10 @@ rather than to be a network's stand-in. One pair is rendered in five steps:
 
 Everything runs at the person photo's resolution, inside the box the garment and the old
 clothes occupy; edges are feathered, and pixels away from the body are left as they were.
+Within that box each layer is warped, feathered, lit and blended only over the box it
+occupies (grown by the reach of its blur, so every value is the one the whole box would
+give), and what depends on one garment or one person alone (the garment's geometry, the
+body frame and its measured widths) is kept across the pairs of a shard.
 
 Failure modes, by design: a pair without both shoulders raises `InvalidInputError` (the
 index marks it ``invalid``); a garment whose silhouette has no body (an empty or shredded
@@ -42,6 +46,7 @@ mask) too. A pose far from frontal (side view, lying down) is drawn anyway and l
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 
 import cv2
@@ -50,7 +55,7 @@ import numpy as np
 from vton.digest import digest_parts
 from vton.errors import InvalidInputError
 from vton.geometry.capsules import capsule_mask
-from vton.geometry.tps import ThinPlateSpline, backward_maps, fit_tps
+from vton.geometry.tps import ThinPlateSpline, fit_tps
 from vton.person.labels import LIP
 from vton.person.parsing import estimate_labels, face_ellipse
 from vton.render.base import PairwiseRenderer, RenderOutput, RenderRequest
@@ -60,8 +65,9 @@ from vton.render.garment_geometry import (
     garment_geometry,
     torso_and_sleeve_masks,
 )
-from vton.render.removal import ARMS, HEAD, remove_old_clothes
+from vton.render.removal import ARMS, HEAD, is_label, label_table, remove_old_clothes
 from vton.render.shading import (
+    REDUCE_ABOVE,
     apply_gain,
     feather,
     shading_gain,
@@ -103,6 +109,8 @@ HANG = 0.92
 
 _OLD_UPPER = (LIP["upper-clothes"], LIP["coat"])
 _OLD_FULL = (LIP["dress"], LIP["jumpsuits"])  # removed above the new hem only
+_T_OLD_UPPER, _T_OLD_FULL = label_table(_OLD_UPPER), label_table(_OLD_FULL)
+_T_HEAD, _T_ARMS = label_table(HEAD), label_table(ARMS)
 
 
 def _measure_half_widths(
@@ -252,8 +260,8 @@ def measure_torso(body: Body, labels: np.ndarray) -> TorsoMeasure:
     uint8 LIP ids of the photo (arms, arm capsules and head excluded). Pure geometry."""
     if labels.ndim != 2:
         raise ValueError(f"expected (H, W) labels, got {labels.shape}")
-    person = (labels > 0) & ~np.isin(labels, HEAD)
-    inside = person & ~np.isin(labels, ARMS)
+    person = (labels > 0) & ~is_label(labels, _T_HEAD)
+    inside = person & ~is_label(labels, _T_ARMS)
     inside &= ~capsule_mask(labels.shape, arm_segments(body, 1.0))
     # Measured down to the hips only: below them the silhouette is the legs.
     levels = np.linspace(0.2, 1.0, 6) * body.torso_len
@@ -517,6 +525,7 @@ class PhysicalRenderer(PairwiseRenderer):
         self.wrinkles = float(wrinkles)
         self.shadows = float(shadows)
         self.feather = float(feather)
+        self._memo = _AssetMemo()
 
     @property
     def model_id(self) -> str:
@@ -564,10 +573,14 @@ class PhysicalRenderer(PairwiseRenderer):
             raise ValueError(
                 f"{item}: garment image {cloth.image.shape} and mask {cloth.mask.shape} differ"
             )
-        body = body_frame(person.keypoints, f"{item} person")
-        labels = self._labels(person, body)
-        geom_full = garment_geometry(cloth.mask, f"{item} garment")
-        measure = measure_torso(body, labels)
+        # A shard meets each garment and person in many pairs: what depends on one of
+        # them alone is computed once per asset object.
+        body, labels, measure = self._memo.get(
+            person, lambda: self._person_frame(person, f"{item} person")
+        )
+        geom_full = self._memo.get(
+            cloth.mask, lambda: garment_geometry(cloth.mask, f"{item} garment")
+        )
         plan = plan_drape(geom_full, body, measure, regularisation=self.regularisation)
         # Reduce the garment when it is drawn much smaller than its canvas: antialiasing,
         # and less to sample.
@@ -582,6 +595,11 @@ class PhysicalRenderer(PairwiseRenderer):
         geom = replace(geom_full.scaled(f), width=size[0], height=size[1])
         plan = plan_drape(geom, body, measure, regularisation=self.regularisation)
         return Drape(body, labels, plan, g_img, g_mask)
+
+    def _person_frame(self, person, item: str) -> tuple[Body, np.ndarray, TorsoMeasure]:
+        body = body_frame(person.keypoints, item)
+        labels = self._labels(person, body)
+        return body, labels, measure_torso(body, labels)
 
     def _labels(self, person, body: Body) -> np.ndarray:
         h, w = person.image.shape[:2]
@@ -602,9 +620,9 @@ class PhysicalRenderer(PairwiseRenderer):
         sw = body.sw
         res = max(h, w) / 512.0
         # Work box: the garment's and the old clothes' extent, with a margin.
-        old_full = np.isin(labels, _OLD_UPPER)
+        old_full = is_label(labels, _T_OLD_UPPER)
         hem_line = float(plan.hem_level)
-        rows_old = np.isin(labels, _OLD_FULL)
+        rows_old = is_label(labels, _T_OLD_FULL)
         if rows_old.any():
             yy, xx = np.nonzero(rows_old)
             lvl = (np.stack([xx, yy], 1) - body.shoulder_mid) @ body.axis
@@ -613,16 +631,16 @@ class PhysicalRenderer(PairwiseRenderer):
             old_full |= rows_old
         x0, y0, x1, y1 = plan.roi
         margin = int(0.12 * sw) + 4
-        if old_full.any():
-            ys, xs = np.nonzero(old_full)
-            x0, y0 = min(x0, int(xs.min())), min(y0, int(ys.min()))
-            x1, y1 = max(x1, int(xs.max()) + 1), max(y1, int(ys.max()) + 1)
+        ob = _bbox(old_full)
+        if ob is not None:
+            x0, y0 = min(x0, ob[2]), min(y0, ob[0])
+            x1, y1 = max(x1, ob[3]), max(y1, ob[1])
             # Where a shorter top uncovers the lower garment, removal continues it upwards
             # from the rows below the old top: the crop must hold as many of them.
             hem_y = float(body.centre(np.array([hem_line]))[0, 1])
-            uncovered = int(ys.max()) + 1 - hem_y
+            uncovered = ob[1] - hem_y
             if uncovered > 0:
-                y1 = max(y1, int(ys.max()) + 1 + int(uncovered + 0.2 * sw))
+                y1 = max(y1, ob[1] + int(uncovered + 0.2 * sw))
         x0, y0 = max(0, x0 - margin), max(0, y0 - margin)
         x1, y1 = min(w, x1 + margin), min(h, y1 + margin)
         if x1 - x0 < 2 or y1 - y0 < 2:
@@ -637,14 +655,14 @@ class PhysicalRenderer(PairwiseRenderer):
         fsig = self.feather * res
 
         # Garment parts on the canvas, then warped.
-        hard = np.where(g_mask >= 128, 255, 0).astype(np.uint8)
-        torso_m, left_m, right_m = torso_and_sleeve_masks(hard, geom)
+        # (The split is resolution-sensitive: a sliver under the arm joins the sleeve or
+        # the torso by its connectivity, so it is made on the canvas the warps sample.)
+        torso_m, left_m, right_m = _split_parts(_hard(g_mask), geom)
         soft = g_mask  # anti-aliased edges of the (possibly reduced) garment mask
         white = (255, 255, 255)
-        mx, my = backward_maps(plan.torso, (bh, bw), step=step, origin=(x0, y0))
-        t_rgb = _remap(g_img, mx, my, white)
-        t_alpha = _remap(cv2.min(soft, torso_m), mx, my, 0)
-        t_alpha = t_alpha.astype(np.float32) * np.float32(1 / 255)
+        mx, my = _backward_maps(plan.torso, (bh, bw), step=step, origin=(x0, y0))
+        # Where the torso part lands (its soft-edged alpha is 0 wherever this is).
+        t_part = _remap(torso_m, mx, my, 0)
         sleeve_layers = []
         for sp in plan.sleeves:
             part = left_m if sp.side < 0 else right_m
@@ -655,43 +673,63 @@ class PhysicalRenderer(PairwiseRenderer):
             sx0, sy0 = (np.floor(sp.outline.min(0) - origin).astype(int) - pad).tolist()
             sx1, sy1 = (np.ceil(sp.outline.max(0) - origin).astype(int) + pad + 1).tolist()
             sx0, sy0, sx1, sy1 = max(0, sx0), max(0, sy0), min(bw, sx1), min(bh, sy1)
-            s_rgb = np.full((bh, bw, 3), 255, np.uint8)
-            s_alpha = np.zeros((bh, bw), np.float32)
-            if sx1 - sx0 >= 2 and sy1 - sy0 >= 2:
-                box = (sy1 - sy0, sx1 - sx0)
-                o = (x0 + sx0, y0 + sy0)
-                smx, smy = backward_maps(sp.backward, box, step=step, origin=o)
-                s_rgb[sy0:sy1, sx0:sx1] = _remap(g_img, smx, smy, white)
-                a = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
-                lim = np.zeros(box, np.uint8)
-                poly = np.round(sp.outline - origin - (sx0, sy0)).astype(np.int32)
-                cv2.fillPoly(lim, [poly], 1)
-                lim = cv2.dilate(lim, _disc(max(1, round(0.03 * sw))))
-                s_alpha[sy0:sy1, sx0:sx1] = a * feather(lim, 0.02 * sw)
-            sleeve_layers.append((s_rgb, s_alpha))
+            if sx1 - sx0 < 2 or sy1 - sy0 < 2:
+                continue  # nothing of it in the crop: a layer of alpha 0 changes nothing
+            box = (sy1 - sy0, sx1 - sx0)
+            o = (x0 + sx0, y0 + sy0)
+            smx, smy = _backward_maps(sp.backward, box, step=step, origin=o)
+            s_rgb = _remap(g_img, smx, smy, white)
+            a = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
+            lim = np.zeros(box, np.uint8)
+            poly = np.round(sp.outline - origin - (sx0, sy0)).astype(np.int32)
+            cv2.fillPoly(lim, [poly], 1)
+            lim = cv2.dilate(lim, _disc(max(1, round(0.03 * sw))))
+            sleeve_layers.append(((sy0, sy1, sx0, sx1), s_rgb, a * feather(lim, 0.02 * sw)))
+        # The torso's colour counts only where it or a sleeve may be drawn, after feathering:
+        # the box of both, grown by twice the blur's reach; white beyond, as off the canvas.
+        sig_t = fsig * 0.6
+        grow = max(bh, bw) if sig_t > REDUCE_ABOVE else 2 * _reach(sig_t) + 1
+        boxes = [b for b in [_bbox(t_part > 0)] if b is not None]
+        boxes += [sbox for sbox, _, _ in sleeve_layers]
+        t_rgb = np.full((bh, bw, 3), 255, np.uint8)
+        t_alpha = np.zeros((bh, bw), np.float32)
+        if boxes:
+            u = np.array(boxes)
+            ty0, tx0 = max(0, int(u[:, 0].min()) - grow), max(0, int(u[:, 2].min()) - grow)
+            ty1, tx1 = min(bh, int(u[:, 1].max()) + grow), min(bw, int(u[:, 3].max()) + grow)
+            bmx, bmy = mx[ty0:ty1, tx0:tx1], my[ty0:ty1, tx0:tx1]
+            t_rgb[ty0:ty1, tx0:tx1] = _remap(g_img, bmx, bmy, white)
+            ta = _remap(cv2.min(soft, torso_m), bmx, bmy, 0)
+            t_alpha[ty0:ty1, tx0:tx1] = ta.astype(np.float32) * np.float32(1 / 255)
 
         # Occluders: head always in front; arms in front of the torso part.
-        head = np.isin(lab, HEAD)
+        head = is_label(lab, _T_HEAD)
         # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
         # arm: only labelled pixels along the arms come in front.
         along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=0.3), origin)
-        arms_front = np.isin(lab, ARMS) & along
+        arms_front = is_label(lab, _T_ARMS) & along
         caps = capsule_mask((bh, bw), arm_segments(body, 0.75, skip_top=0.4), origin)
         arms_front |= caps & old
-        head_a = feather(head, fsig)
-        arms_a = feather(arms_front, fsig)
+        head_a = _feather_mask(head, fsig)
+        arms_a = _feather_mask(arms_front, fsig)
         # Cloth rests on the shoulders: above the chest it stays within the person's
         # outline (a garment cut straighter than the shoulders' slope would otherwise
         # stand out into the background beside the neck).
         level = body.levels((bh, bw), origin)
         rest = _on_shoulders(lab > 0, level, plan, sw, fsig)
-        t_alpha = feather(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_a)) * rest
+        t_alpha = _feather_mask(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_a)) * rest
         sleeve_alpha_total = np.zeros((bh, bw), np.float32)
+        # Each sleeve layer covers a box of the crop (its alpha is 0 outside it), feathered
+        # in that box grown by twice the blur's reach: the same values as over the crop.
         layers = []
-        for s_rgb, s_alpha in sleeve_layers:
-            a = feather(s_alpha, fsig * 0.6) * (1 - head_a) * rest
-            layers.append((s_rgb, a))
-            sleeve_alpha_total = np.maximum(sleeve_alpha_total, a)
+        for sbox, s_rgb, s_alpha in sleeve_layers:
+            box, a = _feather_in_box(s_alpha, sbox, (bh, bw), fsig * 0.6)
+            ys_, xs_ = slice(box[0], box[1]), slice(box[2], box[3])
+            a = a * (1 - head_a[ys_, xs_]) * rest[ys_, xs_]
+            rgb = np.full((box[1] - box[0], box[3] - box[2], 3), 255, np.uint8)
+            rgb[sbox[0] - box[0] : sbox[1] - box[0], sbox[2] - box[2] : sbox[3] - box[2]] = s_rgb
+            layers.append(((ys_, xs_), rgb, a))
+            np.maximum(sleeve_alpha_total[ys_, xs_], a, out=sleeve_alpha_total[ys_, xs_])
 
         # Base: the photo with the old clothes removed.
         base = remove_old_clothes(crop, lab, old, body, plan.seam_level, plan.hem_level, origin)
@@ -724,7 +762,7 @@ class PhysicalRenderer(PairwiseRenderer):
                 t_shade *= 1 - 0.3 * k * np.minimum(pits * 1.5, 1.0)
         else:
             t_shade = shade
-        out = base.astype(np.float32)
+        out = base  # float32, the removal's own
         # The garment's shadow on the body under the hem and around the sleeves.
         if k > 0:
             # Arms in front of the torso part receive no shadow from it; the sleeves'
@@ -736,30 +774,110 @@ class PhysicalRenderer(PairwiseRenderer):
             )
             on_body = (lab > 0).astype(np.float32)
             out *= (1 - 0.3 * k * cast * (1 - cover) * on_body)[..., None]
-        t_col = apply_gain(t_rgb, gain * t_shade)
-        out += (t_col - out) * t_alpha[..., None]
-        for s_rgb, a in layers:
-            s_col = apply_gain(s_rgb, gain * shade)
-            out += (s_col - out) * a[..., None]
+        # Each layer is blended only over the box where its alpha is above 0: elsewhere it
+        # changes nothing (and a white canvas there would cost the highlight roll-off).
+        tb = _bbox(t_alpha > 0)
+        if tb is not None:
+            ys_, xs_ = slice(tb[0], tb[1]), slice(tb[2], tb[3])
+            t_col = apply_gain(t_rgb[ys_, xs_], gain[ys_, xs_] * t_shade[ys_, xs_])
+            o = out[ys_, xs_]
+            o += (t_col - o) * t_alpha[ys_, xs_, None]
+        for (ys_, xs_), s_rgb, a in layers:
+            s_col = apply_gain(s_rgb, gain[ys_, xs_] * shade[ys_, xs_])
+            o = out[ys_, xs_]
+            o += (s_col - o) * a[..., None]
         # Head last (hair over the garment; its pixels are the photo's own).
         hy, hx = np.nonzero(head_a > 0.5)
         a = head_a[hy, hx, None]
         out[hy, hx] += (crop[hy, hx].astype(np.float32) - out[hy, hx]) * a
 
         tryon = img.copy()
-        tryon[y0:y1, x0:x1] = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        tryon[y0:y1, x0:x1] = _to_u8(out)
         warped = np.full_like(img, 255)
         comp = np.zeros((h, w), np.uint8)
         cover = np.maximum(t_alpha, sleeve_alpha_total)
-        wc = t_rgb.astype(np.float32)
-        for s_rgb, a in layers:
-            wc += (s_rgb.astype(np.float32) - wc) * a[..., None]
-        wmask = np.maximum(_remap(torso_m, mx, my, 0).astype(np.float32) / 255, sleeve_alpha_total)
-        wc = wc * wmask[..., None] + 255 * (1 - wmask[..., None])
-        warped[y0:y1, x0:x1] = np.clip(wc + 0.5, 0, 255).astype(np.uint8)
-        comp[y0:y1, x0:x1] = np.clip(cover * 255 + 0.5, 0, 255).astype(np.uint8)
+        # The warped garment on white: computed where any of it is (elsewhere it is white).
+        wmask = np.maximum(t_part.astype(np.float32) / 255, sleeve_alpha_total)
+        wb = _bbox(wmask > 0)
+        if wb is not None:
+            wy0, wy1, wx0, wx1 = wb
+            wc = t_rgb[wy0:wy1, wx0:wx1].astype(np.float32)
+            for (ys_, xs_), s_rgb, a in layers:
+                # The layer's box within the warped garment's (its alpha is 0 outside both).
+                ly0, ly1 = max(ys_.start, wy0), min(ys_.stop, wy1)
+                lx0, lx1 = max(xs_.start, wx0), min(xs_.stop, wx1)
+                if ly1 <= ly0 or lx1 <= lx0:
+                    continue
+                src = (
+                    slice(ly0 - ys_.start, ly1 - ys_.start),
+                    slice(lx0 - xs_.start, lx1 - xs_.start),
+                )
+                dst = wc[ly0 - wy0 : ly1 - wy0, lx0 - wx0 : lx1 - wx0]
+                dst += (s_rgb[src].astype(np.float32) - dst) * a[src][..., None]
+            wm = wmask[wy0:wy1, wx0:wx1, None]
+            np.multiply(wc, wm, out=wc)  # wc * wm + 255 * (1 - wm), without temporaries
+            np.add(wc, 255 * (1 - wm), out=wc)
+            warped[y0 + wy0 : y0 + wy1, x0 + wx0 : x0 + wx1] = _to_u8(wc)
+        comp[y0:y1, x0:x1] = _to_u8(cover * 255)
         notes = tuple(sorted(set(body.notes) | set(meta.get("notes", ())) & {"hips-estimated"}))
         return RenderOutput(tryon=tryon, warped_cloth=warped, composition_mask=comp, notes=notes)
+
+
+def _split_parts(hard: np.ndarray, geom: GarmentGeometry):
+    """`torso_and_sleeve_masks` of an (H, W) uint8 {0, 255} garment mask on the canvas
+    `geom` describes, split on the canvas cut below and right of the garment (what lies
+    there is empty, and the split is per pixel and per connected piece): the same masks,
+    at a fraction of the cost of a canvas with wide margins."""
+    box = _bbox(hard > 0)
+    if box is None:
+        return torso_and_sleeve_masks(hard, geom)
+    h1, w1 = box[1], box[3]
+    parts = torso_and_sleeve_masks(
+        np.ascontiguousarray(hard[:h1, :w1]), replace(geom, width=w1, height=h1)
+    )
+    out = []
+    for part in parts:
+        full = np.zeros_like(hard)
+        full[:h1, :w1] = part
+        out.append(full)
+    return tuple(out)
+
+
+def _hard(mask: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 0..255 -> uint8 {0, 255}: 255 where the mask is at least 128."""
+    return cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
+
+
+class _AssetMemo:
+    """Results computed from one asset object (a garment's mask, a person), kept while
+    that object lives, for the last `size` objects. Keyed by the object's identity and
+    checked through a weak reference, so a new object at a recycled address is never
+    taken for an old one; assets are read-only, so identity is content. Exceptions are
+    not kept (each pair reports its own)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._items: dict[int, tuple[weakref.ref, object]] = {}
+
+    def get(self, obj, make):
+        key = id(obj)
+        hit = self._items.pop(key, None)
+        if hit is not None and hit[0]() is obj:
+            self._items[key] = hit  # most recent last
+            return hit[1]
+        value = make()
+        self._items[key] = (weakref.ref(obj), value)
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)))
+        return value
+
+    def __getstate__(self) -> dict:
+        # A renderer sent to another process starts with an empty memo (weak references
+        # do not pickle, and the objects they name stay behind).
+        return {"size": self.size}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["size"])
 
 
 def _on_shoulders(
@@ -770,9 +888,112 @@ def _on_shoulders(
     `level`: `_levels` of the crop."""
     # 0 above the seams, 1 from a fifth of a shoulder width below them.
     ramp = np.clip((level - np.float32(plan.seam_level)) * np.float32(5.0 / sw), 0.0, 1.0)
-    grown = _dilate(person.astype(np.uint8), max(1, round(0.02 * sw)))
-    inside = feather(grown, max(fsig, 0.5))
-    return np.maximum(inside, ramp)
+    # Only where the ramp is below 1 does the outline count: it is feathered over those
+    # rows and as many more as the blur reaches (the same values as over the whole crop).
+    box = _bbox(ramp < 1.0)
+    if box is None:
+        return ramp
+    sigma, r = max(fsig, 0.5), max(1, round(0.02 * sw))
+    h = person.shape[0]
+    # The rows the blur reaches, and those the dilation reaches from them.
+    m = h if sigma > REDUCE_ABOVE else _reach(sigma)
+    y0, y1 = max(0, box[0] - m), min(h, box[1] + m)
+    g0, g1 = max(0, y0 - r - 1), min(h, y1 + r + 1)
+    grown = _dilate(person[g0:g1].astype(np.uint8), r)[y0 - g0 : y1 - g0]
+    out = ramp.copy()
+    out[y0:y1] = np.maximum(feather(grown, sigma), ramp[y0:y1])
+    return out
+
+
+def _to_u8(a: np.ndarray) -> np.ndarray:
+    """float32 0..255 (any shape) -> uint8, rounded half up and clipped; `a` is consumed
+    (it is rounded in place: no temporaries of a photo's size)."""
+    np.add(a, np.float32(0.5), out=a)
+    np.clip(a, 0, 255, out=a)
+    return a.astype(np.uint8)
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) of an (H, W) bool mask's true pixels; None if there are none."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _feather_in_box(
+    alpha: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int], sigma: float
+) -> tuple[tuple[int, int, int, int], np.ndarray]:
+    """`feather` of a layer that is 0 outside `box` (y0, y1, x0, x1) of a crop of `shape`
+    (H, W), computed over that box grown by twice the blur's reach (clipped to the crop):
+    (the grown box, its (h, w) float32 alpha), the values `feather` gives over the whole
+    crop there, and 0 beyond it. `alpha`: (y1 - y0, x1 - x0) float32 0..1. A blur wide
+    enough for `gaussian` to reduce the image is done over the whole crop (its reduction
+    grid is the crop's)."""
+    h, w = shape
+    y0, y1, x0, x1 = box
+    m = max(h, w) if sigma > REDUCE_ABOVE else 2 * _reach(sigma)
+    gy0, gy1, gx0, gx1 = max(0, y0 - m), min(h, y1 + m), max(0, x0 - m), min(w, x1 + m)
+    grown = np.zeros((gy1 - gy0, gx1 - gx0), np.float32)
+    grown[y0 - gy0 : y1 - gy0, x0 - gx0 : x1 - gx0] = alpha
+    return (gy0, gy1, gx0, gx1), feather(grown, sigma)
+
+
+def _reach(sigma: float) -> int:
+    """How far (px) `feather`'s blur of `sigma` (at most `REDUCE_ABOVE`) reaches, with a
+    pixel to spare: OpenCV's kernel for float images has 2 * round(4 sigma) + 1 taps."""
+    return int(np.ceil(4 * sigma)) + 2
+
+
+def _feather_mask(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """`feather` of an (H, W) bool or float32 0..1 mask that is mostly 0: blurred only over
+    the box of its nonzero pixels grown by twice the blur's reach (`_feather_in_box`), the
+    same values as over all of it. (H, W) float32."""
+    box = _bbox(mask > 0)
+    if box is None:
+        return np.zeros(mask.shape, np.float32)
+    y0, y1, x0, x1 = box
+    part = mask[y0:y1, x0:x1].astype(np.float32)
+    (gy0, gy1, gx0, gx1), a = _feather_in_box(part, box, mask.shape, sigma)
+    out = np.zeros(mask.shape, np.float32)
+    out[gy0:gy1, gx0:gx1] = a
+    return out
+
+
+def _backward_maps(
+    backward: ThinPlateSpline,
+    out_size: tuple[int, int],
+    *,
+    step: int,
+    origin: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """`vton.geometry.tps.backward_maps`, the same float32 maps, evaluated faster: on a
+    grid the squared distances to the control points are sums of a row term and a column
+    term, so they are formed from (rows, N) and (columns, N) tables instead of from every
+    grid point's coordinates (a fourth of the cost at a 1024 px photo)."""
+    h, w = out_size
+    x0, y0 = origin
+    gh, gw = -(-h // step) + 2, -(-w // step) + 2
+    ys = y0 + (np.arange(gh) - 1 + 0.5) * step - 0.5
+    xs = x0 + (np.arange(gw) - 1 + 0.5) * step - 0.5
+    px = (xs - backward.centre[0]) / backward.spread
+    py = (ys - backward.centre[1]) / backward.spread
+    c = backward.control
+    d2 = ((py[:, None] - c[None, :, 1]) ** 2)[:, None, :] + ((px[:, None] - c[None, :, 0]) ** 2)[
+        None, :, :
+    ]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kern = d2 * np.log(d2)
+    kern[d2 == 0] = 0.0
+    p = np.stack(np.broadcast_arrays(px[None, :], py[:, None]), -1).reshape(-1, 2)
+    coarse = kern.reshape(-1, c.shape[0]) @ backward.weights + p @ backward.affine[1:]
+    coarse = (coarse + backward.affine[0]).reshape(gh, gw, 2).astype(np.float32)
+    if step > 1:
+        dense = cv2.resize(coarse, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)
+        dense = dense[step : step + h, step : step + w]
+    else:
+        dense = coarse[1 : 1 + h, 1 : 1 + w]
+    return np.ascontiguousarray(dense[..., 0]), np.ascontiguousarray(dense[..., 1])
 
 
 def _disc(r: int) -> np.ndarray:

@@ -46,7 +46,14 @@ from vton.person.labels import LIP
 from vton.render.body import SEAM_OUT, Body, arm_segments
 from vton.render.shading import luminance, push_pull_fill, soft_shadow
 
-__all__ = ["bare_body", "removal_region", "remove_old_clothes", "skin_layer"]
+__all__ = [
+    "bare_body",
+    "is_label",
+    "label_table",
+    "removal_region",
+    "remove_old_clothes",
+    "skin_layer",
+]
 
 HEAD = (LIP["hat"], LIP["hair"], LIP["sunglasses"], LIP["face"])
 LOWER = (LIP["pants"], LIP["skirt"])
@@ -54,23 +61,23 @@ SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
 ARMS = (LIP["left-arm"], LIP["right-arm"])
 
 
-def _table(ids: tuple[int, ...]) -> np.ndarray:
+def label_table(ids: tuple[int, ...]) -> np.ndarray:
     """(256,) uint8 lookup table: 1 at the label ids, 0 elsewhere."""
     t = np.zeros(256, np.uint8)
     t[list(ids)] = 1
     return t
 
 
-_T_HEAD = _table(HEAD)
-_T_LOWER = _table(LOWER)
-_T_SKIN = _table(SKIN)
-_T_NOT_OLD = _table((*HEAD, *LOWER, *SKIN))
-_T_LOWER_LEGS = _table((*LOWER, LIP["left-leg"], LIP["right-leg"]))
+_T_HEAD = label_table(HEAD)
+_T_LOWER = label_table(LOWER)
+_T_SKIN = label_table(SKIN)
+_T_NOT_OLD = label_table((*HEAD, *LOWER, *SKIN))
+_T_LOWER_LEGS = label_table((*LOWER, LIP["left-leg"], LIP["right-leg"]))
 #: Weights of (L, a, b) in a distance to skin colour (lightness varies with the light).
 _SKIN_W = np.array([0.5, 1.0, 1.0], np.float32)
 
 
-def _is(lab: np.ndarray, table: np.ndarray) -> np.ndarray:
+def is_label(lab: np.ndarray, table: np.ndarray) -> np.ndarray:
     """(H, W) bool: where the (H, W) label map has one of `table`'s ids (`np.isin`, by a
     lookup table: many times faster)."""
     if lab.dtype == np.uint8:
@@ -160,8 +167,8 @@ def _grow_old(
     sw = body.sw
     if cie is None:
         cie = _cielab(crop)
-    head = _is(lab, _T_HEAD)
-    skin_lab = _is(lab, _T_SKIN)
+    head = is_label(lab, _T_HEAD)
+    skin_lab = is_label(lab, _T_SKIN)
     region = old.copy()
     # Enclosed by the old clothes and labelled as something else (a button, a print the
     # parser called background): part of them.
@@ -175,7 +182,7 @@ def _grow_old(
         inner = ~touches & (area < 0.25 * sw * sw)
         inner[0] = False
         if inner[1:].any():
-            free = ~_is(lab[by0:by1, bx0:bx1], _T_NOT_OLD)
+            free = ~is_label(lab[by0:by1, bx0:bx1], _T_NOT_OLD)
             reg = region[by0:by1, bx0:bx1]
             idx = np.flatnonzero(inner)
             if idx.size <= 32:  # a few buttons: each in its own box (no full-box gather)
@@ -225,8 +232,8 @@ def _colour_additions(
     `ref_skin`: the face's median CIELAB (None without a face)."""
     h, w = lab.shape
     sw = body.sw
-    head = _is(lab, _T_HEAD)
-    lower = _is(lab, _T_LOWER)
+    head = is_label(lab, _T_HEAD)
+    lower = is_label(lab, _T_LOWER)
     region = region.copy()
     start = region.copy()
     ref_old = _median_lab(cie, old)
@@ -352,8 +359,8 @@ def remove_old_clothes(
     region, enclosed = _grow_old(crop, lab, old, body, origin, cie)
     bare = bare_body(body, seam_level, (h, w), origin)
     level = body.levels((h, w), origin)
-    lower_lab = _is(lab, _T_LOWER)
-    skin_lab = _is(lab, _T_SKIN)
+    lower_lab = is_label(lab, _T_LOWER)
+    skin_lab = is_label(lab, _T_SKIN)
     # Old pixels: by the body model; pixels taken with them: by their own label, except
     # a "lower" sleeve along an arm, which is skin.
     arm_caps = capsule_mask((h, w), arm_segments(body, 1.15), origin)
@@ -418,7 +425,7 @@ def _skin_in_old(
     # Skin-coloured pixels, with the skin labelled as such around them (so that the
     # filter below does not eat the edge they share with it). (Squared distances.)
     sel = cand_b & (d2_skin < 14**2) & (d2_skin < 0.25 * d2_old)
-    like = np.where(sel | _is(lab[y0:y1, x0:x1], _T_SKIN), 255, 0).astype(np.uint8)
+    like = np.where(sel | is_label(lab[y0:y1, x0:x1], _T_SKIN), 255, 0).astype(np.uint8)
     like = cv2.medianBlur(like, 5)  # not single pixels of a print
     # ...nor holes in the skin: left as clothes, their fringe would eat into it.
     out = np.zeros((h, w), bool)
@@ -673,7 +680,8 @@ def _skin_colour(img, face, neck, arms) -> np.ndarray:
 
 
 def _grain(crop_f: np.ndarray, where: np.ndarray) -> float:
-    """Std of the photo's fine grain (px values) inside `where`, robustly; 0 if too few."""
+    """Std of the photo's fine grain (px values) inside `where`, robustly; 0 if too few.
+    `crop_f`: (H, W, 3) float32 or uint8 (then only the bands read are converted)."""
     box = _bbox(where, 4)
     if box is None:
         return 0.0
@@ -691,7 +699,7 @@ def _grain(crop_f: np.ndarray, where: np.ndarray) -> float:
         if not wh.any():
             continue
         # The channels' mean (numpy's `mean(axis=2)` is slow on so short an axis).
-        g = cv2.transform(crop_f[lo:hi, x0:x1], mean3)
+        g = cv2.transform(crop_f[lo:hi, x0:x1].astype(np.float32, copy=False), mean3)
         hp = (g - cv2.GaussianBlur(g, (0, 0), 1.5))[a - lo : b - lo]
         vals.append(hp[wh])
     n = sum(v.size for v in vals)
@@ -714,9 +722,9 @@ def _lower_fill(
     upwards: the visible garment mirrored about a line along its top edge, so its print
     continues; diffusion where no mirrored pixel is the garment."""
     h, w = lab.shape
-    known = _is(lab, _T_LOWER) & ~region
+    known = is_label(lab, _T_LOWER) & ~region
     # Sources: the lower clothes, or legs (a parser splits a print between them).
-    src_ok = _is(lab, _T_LOWER_LEGS) & ~region
+    src_ok = is_label(lab, _T_LOWER_LEGS) & ~region
     filled = np.zeros((h, w), bool)
     ys, xs = np.nonzero(hole)
     cols = np.unique(xs)
@@ -761,7 +769,7 @@ def _background_fill(
     # would be copied in.
     known = cv2.erode(known.astype(np.uint8), _disc(max(1, round(0.006 * sw)))).astype(bool)
     if not known.any():
-        known = ~region & ~_is(lab, _T_HEAD)
+        known = ~region & ~is_label(lab, _T_HEAD)
         if not known.any():
             return
     _diffuse(crop, known, hole, f, out)
@@ -769,13 +777,12 @@ def _background_fill(
     box = _bbox(hole, max(4, round(0.05 * sw)))
     if box is not None:
         y0, y1, x0, x1 = box
-        grain = _grain(crop[y0:y1, x0:x1].astype(np.float32), known[y0:y1, x0:x1])
+        grain = _grain(crop[y0:y1, x0:x1], known[y0:y1, x0:x1])
         if grain > 0.3:
             noise = _grain_noise((y0 + 97, y1 + 97, x0 + 41, x1 + 41), 0.8 * grain)
             sel = hole[y0:y1, x0:x1]
             out[y0:y1, x0:x1][sel] += noise[sel][:, None]
     size = (max(4, round(w * f)), max(4, round(h * f)))
-    small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     known_s = cv2.resize(known.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
     hole_s = cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.0
     # Thick parts: more than 2 reduced pixels from anything known.
@@ -783,6 +790,7 @@ def _background_fill(
     core = (dist > 2.5) & hole_s
     if not core.any():
         return
+    small = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     _, comp, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
     order = np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:3] + 1
     ring_r = max(3, round(0.08 * sw * f))

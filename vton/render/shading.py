@@ -34,6 +34,7 @@ __all__ = [
     "soft_shadow",
     "feather",
     "gaussian",
+    "REDUCE_ABOVE",
 ]
 
 #: Rec. 601 luma weights.
@@ -54,17 +55,17 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
 
 #: A blur wider than this (px) runs on a reduced copy: it keeps no detail finer than a
 #: few sigma, so sampling it at sigma / 2 loses nothing visible, and costs a fraction.
-_REDUCE_ABOVE = 4.0
+REDUCE_ABOVE = 4.0
 
 
 def gaussian(a: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of an (H, W) float32 array by `sigma` px. Above `_REDUCE_ABOVE` px it
+    """Gaussian blur of an (H, W) float32 array by `sigma` px. Above `REDUCE_ABOVE` px it
     blurs a copy reduced by up to 8x (still at least 2 px of sigma there) and brings it
     back bilinearly: soft edges and shadows are most of a render's blurs, and at photo
     resolution they cost more than the rest of a render."""
     if sigma <= 0:
         return a.astype(np.float32, copy=False)
-    k = int(min(8, sigma // 2)) if sigma > _REDUCE_ABOVE else 1
+    k = int(min(8, sigma // 2)) if sigma > REDUCE_ABOVE else 1
     h, w = a.shape[:2]
     if k <= 1 or min(h, w) < 8 * k:
         return cv2.GaussianBlur(a, (0, 0), sigma)
@@ -209,12 +210,14 @@ def soft_shadow(
     """How much of a soft shadow `caster` (an (H, W) float32 0..1 alpha) throws around it:
     the alpha blurred by `sigma` px and shifted by `offset` (dx, dy) px; (H, W) float32
     0..1. Multiply a receiver by (1 - strength * shadow * (1 - caster))."""
-    out = caster.astype(np.float32)
     if offset != (0.0, 0.0):
+        out = np.asarray(caster, np.float32)  # the shift makes a new array
         m = np.float32([[1, 0, offset[0]], [0, 1, offset[1]]])
         out = cv2.warpAffine(
             out, m, (out.shape[1], out.shape[0]), flags=cv2.INTER_LINEAR, borderValue=0
         )
+    else:
+        out = caster.astype(np.float32)
     if sigma > 0:
         out = gaussian(out, sigma)
     return out
