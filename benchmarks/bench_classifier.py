@@ -5,9 +5,14 @@ Usage::
     python benchmarks/bench_classifier.py [--weights PATH] [--data DIR] [--studio DIR]
                                           [--n-synth 600]
                                           [--synth-epochs 15] [--skip-synth-training]
-                                          [--mask-cache DIR]
+                                          [--mask-cache DIR] [--fit-reading]
 
 Prints:
+
+Sections 1 and 1b twice: the classifier as the cloth stage uses it (the CNN fused with
+the silhouette reading of the mask, `vton.cloth.silhouette_reading.FusedClassifier`), then
+the CNN alone for comparison. ``--fit-reading`` instead fits the reading's likelihoods on
+clothing-small's ``train/`` masks and prints them (the tables in that module), then exits.
 
 1. Real photos. The classifier (default: the one shipped with the package) on
    clothing-small's ``validation/`` split (``--data``, default
@@ -57,6 +62,7 @@ from vton.cloth.classifier_cnn import (
     DEFAULT_WEIGHTS,
     FOLDER_CLASSES,
     INPUT_SIZE,
+    SLEEVELESS_FROM,
     load_classifier,
     read_image_folder,
     train_classifier,
@@ -64,7 +70,14 @@ from vton.cloth.classifier_cnn import (
 from vton.cloth.classify import SilhouetteClassifier
 from vton.cloth.masking import make_masker
 from vton.cloth.prep import LOW_CATEGORY_CONFIDENCE
-from vton.cloth.studio import MaskCache
+from vton.cloth.silhouette_reading import (
+    FusedClassifier,
+    category_evidence,
+    likelihood_table,
+    read_silhouette,
+    sleeve_evidence,
+)
+from vton.cloth.studio import MaskCache, composite_rng, cut_sleeves
 from vton.cloth.synthetic_hard import render_hard
 from vton.imageio import decode_image, encode_image
 
@@ -130,15 +143,28 @@ def _masked(paths: list[Path], cache: MaskCache) -> tuple[list[np.ndarray], list
     return photos, masks
 
 
-def real_photos(clf, data: Path, cache: MaskCache, batch: int = 64) -> None:
+def _classified(clfs: dict, photos: list, masks: list, preds: dict) -> None:
+    for name, clf in clfs.items():
+        preds.setdefault(name, []).extend(clf.classify_batch(photos, masks))
+
+
+def real_photos(clfs: dict, data: Path, cache: MaskCache, batch: int = 64) -> None:
+    """clothing-small validation, for each of `clfs` ({label: classifier})."""
     items, _ = read_image_folder(data / "validation", FOLDER_CLASSES)
-    preds = []
+    preds: dict[str, list] = {}
     for i in range(0, len(items), batch):
         photos, masks = _masked([p for p, _ in items[i : i + batch]], cache)
-        preds += clf.classify_batch(photos, masks)
+        _classified(clfs, photos, masks, preds)
+    for name, p in preds.items():
+        _real_report(name, p, items, data)
+
+
+def _real_report(name: str, preds: list, items: list, data: Path) -> None:
     truth = [FOLDER_CLASSES[c] for _, c in items]
     ok = np.array([p.category == t[0] for p, t in zip(preds, truth, strict=True)])
-    print(f"\n== real photos: {data / 'validation'} ({len(items)} photos, never trained on)")
+    print(
+        f"\n== real photos, {name}: {data / 'validation'} ({len(items)} photos, never trained on)"
+    )
     print(f"category accuracy {ok.mean():.3f}  ({_ratio(ok.mean(), TARGET_CATEGORY)})")
     _category_confusion(preds, truth)
     fine = sorted({c for _, c in items})
@@ -163,7 +189,7 @@ def real_photos(clf, data: Path, cache: MaskCache, batch: int = 64) -> None:
     _flagged_line(preds, ok)
 
 
-def studio_photos(clf, root: Path, masker) -> None:
+def studio_photos(clfs: dict, root: Path, masker) -> None:
     """Studio catalog shots (catalog-nc, measure only): category and sleeve vs the labels CSV.
 
     The CSV's sleeve is empty for categories without sleeves; sleeve accuracy is over the
@@ -173,10 +199,14 @@ def studio_photos(clf, root: Path, masker) -> None:
     rows = [ln.split(",") for ln in (root / "garment-labels.csv").read_text().splitlines()[1:]]
     rows = [r for r in rows if len(r) >= 2 and (root / r[0]).is_file()]
     photos, masks = _masked([root / r[0] for r in rows], MaskCache(masker, None))
-    preds = clf.classify_batch(photos, masks)
     truth = [(r[1], (r[2] if len(r) > 2 else "").strip() or None) for r in rows]
+    for name, clf in clfs.items():
+        _studio_report(name, clf.classify_batch(photos, masks), truth, root)
+
+
+def _studio_report(name: str, preds: list, truth: list, root: Path) -> None:
     ok = np.array([p.category == t[0] for p, t in zip(preds, truth, strict=True)])
-    print(f"\n== studio photos: {root} ({len(rows)} photos, measure only)")
+    print(f"\n== studio photos, {name}: {root} ({len(truth)} photos, measure only)")
     print(f"category accuracy {ok.mean():.3f}  ({_ratio(ok.mean(), TARGET_STUDIO_CATEGORY)})")
     _category_confusion(preds, truth)
     has = [(p, t[1]) for p, t in zip(preds, truth, strict=True) if t[1] is not None]
@@ -236,7 +266,34 @@ def synthetic(clf, n: int, epochs: int, train: bool) -> None:
         )
 
 
-def speed(clf, data: Path | None, cache: MaskCache) -> None:
+def fit_reading(data: Path, cache: MaskCache) -> None:
+    """Fit the silhouette reading's likelihoods on clothing-small's ``train/`` masks and
+    print them as the Python literals `vton.cloth.silhouette_reading` holds."""
+    items, _ = read_image_folder(data / "train", FOLDER_CLASSES)
+    cat_obs, sleeve_obs = [], []
+    for i, (p, c) in enumerate(items):
+        raw = Path(p).read_bytes()
+        mask = cache.get(raw, str(p))[0]
+        category, sleeve = FOLDER_CLASSES[c]
+        r = read_silhouette(mask) if mask is not None else None
+        cat_obs.append((category, category_evidence(r) if r else None))
+        if sleeve in SLEEVES:
+            sleeve_obs.append((sleeve, sleeve_evidence(r) if r else None))
+        if c in SLEEVELESS_FROM and mask is not None and category == "top":
+            cut = cut_sleeves(mask, composite_rng(0, str(p), i), SLEEVELESS_FROM[c])
+            if cut is not None:
+                sleeve_obs.append(("sleeveless", sleeve_evidence(read_silhouette(cut))))
+    print(f"\n== silhouette reading fitted on {data / 'train'} ({len(items)} photos)")
+    print("CATEGORY_LIKELIHOOD =", category_table := likelihood_table(
+        cat_obs, ["legs", "top-length", "dress-length"]))  # fmt: skip
+    print("SLEEVE_LIKELIHOOD =", likelihood_table(sleeve_obs, list(SLEEVES)))
+    del category_table
+
+
+def speed(clf, data: Path | None, cache: MaskCache, fused=None) -> None:
+    """Images/s per core of the network alone (`clf`) and of `fused` (default `clf`)
+    classifying whole photos with their masks, as the cloth stage does."""
+    fused = fused or clf
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -253,9 +310,9 @@ def speed(clf, data: Path | None, cache: MaskCache) -> None:
         else:
             samples = [render_hard(i, long_side=533) for i in range(32)]
             photos, masks = [s.image for s in samples], [s.mask for s in samples]
-        clf.classify_batch(photos[:8], masks[:8])
+        fused.classify_batch(photos[:8], masks[:8])
         c0 = time.process_time()
-        clf.classify_batch(photos, masks)
+        fused.classify_batch(photos, masks)
         full = len(photos) / (time.process_time() - c0)
     finally:
         torch.set_num_threads(threads)
@@ -264,7 +321,7 @@ def speed(clf, data: Path | None, cache: MaskCache) -> None:
     print(f"network, flip-averaged, {INPUT_SIZE[0]}x{INPUT_SIZE[1]}: {net:.0f} images/s per core")
     print(
         f"classify_batch on {photos[0].shape[1]}x{photos[0].shape[0]} photos incl. letterbox "
-        f"and silhouette features (masks given, as the cloth stage has them): "
+        f"and silhouette features and reading (masks given, as the cloth stage has them): "
         f"{full:.0f} images/s per core  ({_ratio(full, TARGET_PER_CORE)})"
     )
 
@@ -277,6 +334,11 @@ def main() -> None:
     ap.add_argument("--n-synth", type=int, default=600)
     ap.add_argument("--synth-epochs", type=int, default=15)
     ap.add_argument("--skip-synth-training", action="store_true")
+    ap.add_argument(
+        "--fit-reading",
+        action="store_true",
+        help="fit the silhouette reading's likelihoods on --data's train/ split, print, exit",
+    )
     ap.add_argument(
         "--mask-cache",
         default=None,
@@ -291,15 +353,20 @@ def main() -> None:
     )
     masker = make_masker("classical")
     cache = MaskCache(masker, mask_cache_dir(args.mask_cache))
+    if args.fit_reading:
+        fit_reading(args.data, cache)
+        return
+    fused = FusedClassifier(clf)
+    clfs = {f"as the cloth stage classifies ({fused.id})": fused, f"CNN alone ({clf.id})": clf}
     if (args.data / "validation").is_dir():
-        real_photos(clf, args.data, cache)
+        real_photos(clfs, args.data, cache)
     else:
         print(f"\n(no {args.data / 'validation'}: real-photo accuracy skipped)")
     if (args.studio / "garment-labels.csv").is_file():
-        studio_photos(clf, args.studio, masker)
+        studio_photos(clfs, args.studio, masker)
     else:
         print(f"\n(no {args.studio / 'garment-labels.csv'}: studio accuracy skipped)")
-    speed(clf, args.data, cache)
+    speed(clf, args.data, cache, fused)
     synthetic(clf, args.n_synth, args.synth_epochs, not args.skip_synth_training)
 
 

@@ -98,7 +98,10 @@ def test_make_classifier_choices(tmp_path, monkeypatch, caplog):
     from vton.errors import CheckpointError
 
     assert make_classifier("silhouette").id == "silhouette-v1"
-    assert isinstance(make_classifier(None), CnnClassifier)  # the shipped weights
+    from vton.cloth.silhouette_reading import FusedClassifier
+
+    shipped = make_classifier(None)  # the shipped weights, fused with the mask's reading
+    assert isinstance(shipped, FusedClassifier) and isinstance(shipped.cnn, CnnClassifier)
     with pytest.raises(CheckpointError, match="does not exist"):  # configured: never replaced
         make_classifier(str(tmp_path / "none.pt"))
     monkeypatch.setattr(classify, "SHIPPED_WEIGHTS", tmp_path / "gone.pt")

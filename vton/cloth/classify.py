@@ -95,10 +95,14 @@ def make_classifier(path: str | None = None) -> GarmentClassifier:
     source tree without it), the silhouette rules, with a warning. ``"silhouette"``: the
     rules. Anything else: the CNN saved at that path by ``vton train-classifier`` (raises
     `CheckpointError` naming what is wrong; a configured file is never silently replaced).
+    A CNN's answers are fused with what the garment's mask measures
+    (`vton.cloth.silhouette_reading.FusedClassifier`: sleeve style and legs read off the
+    outline of an upright studio shot, which the CNN, trained on flat lays, misreads).
     """
     if path == "silhouette":
         return SilhouetteClassifier()
     from vton.cloth.classifier_cnn import load_classifier  # torch only when needed
+    from vton.cloth.silhouette_reading import FusedClassifier
 
     if path is None:
         if not SHIPPED_WEIGHTS.is_file():
@@ -108,16 +112,18 @@ def make_classifier(path: str | None = None) -> GarmentClassifier:
             )
             return SilhouetteClassifier()
         return _shipped(SHIPPED_WEIGHTS)
-    return load_classifier(path)
+    return FusedClassifier(load_classifier(path))
 
 
 @functools.lru_cache(maxsize=2)
 def _shipped(path: Path) -> GarmentClassifier:
-    """The shipped CNN, loaded (and its sha256 checked) once per process: every prep task
-    asks for it. Inference does not change it, so sharing it is safe."""
+    """The shipped CNN with the silhouette reading, loaded (and its sha256 checked) once per
+    process: every prep task asks for it. Inference does not change it, so sharing it is
+    safe."""
     from vton.cloth.classifier_cnn import load_classifier
+    from vton.cloth.silhouette_reading import FusedClassifier
 
-    return load_classifier(path)
+    return FusedClassifier(load_classifier(path))
 
 
 def resolve_classification(
