@@ -613,7 +613,8 @@ def _shoulder(top: np.ndarray, neck: Point, outer_end: np.ndarray, side: int, h:
     the side's outer end, i.e. the corner where the shoulder line turns down the sleeve or
     the armhole."""
     nx = int(neck[0])
-    ex = round(float(outer_end[0]))
+    # (a sleeveless side's outer end is on its side line, which may run off the canvas)
+    ex = min(max(round(float(outer_end[0])), 0), top.size - 1)
     span = np.arange(nx, ex + side, side) if (ex - nx) * side > 0 else np.array([nx])
     pts = np.stack([span.astype(np.float64), top[span]], 1)
     pts = pts[pts[:, 1] < h]
