@@ -45,7 +45,13 @@ import numpy as np
 
 from vton.errors import InvalidInputError
 
-__all__ = ["Sleeve", "GarmentGeometry", "garment_geometry", "torso_and_sleeve_masks"]
+__all__ = [
+    "Sleeve",
+    "GarmentGeometry",
+    "garment_geometry",
+    "inner_back",
+    "torso_and_sleeve_masks",
+]
 
 Point = tuple[float, float]
 
@@ -95,6 +101,17 @@ MAX_SHOULDER_ASYMMETRY = 1.25
 #: (fraction of garment height): a sleeve hanging from the shoulder seam bulges out of it
 #: at once; a sleeveless armhole stays inside it.
 MIN_MERGED_REACH = 0.02
+# The inside of the back seen through the front neckline (`inner_back`):
+#: A crew neck's front drops about this far below its sides, per the opening's width (a
+#: pattern's 7-9 cm for an 18 cm opening).
+FRONT_DROP = 0.45
+#: The back shows when the garment's top at the centre lies at most this far below the
+#: neck sides (per the opening's width): the back neckline's shallow curve. Deeper, the
+#: top edge there is the front neckline itself (a scoop, a V with nothing behind it).
+BACK_SHOWS_DIP = 0.2
+#: ... and only for a neck opening narrower than this share of the chest: an off-shoulder
+#: or bandeau top's "neck" is its whole top edge.
+MAX_NECK_TO_CHEST = 0.7
 
 
 @dataclass(frozen=True)
@@ -868,6 +885,41 @@ def _beyond(xs: np.ndarray, ys: np.ndarray, p: np.ndarray, q: np.ndarray, ref: n
     cross = (q[0] - p[0]) * (ys - p[1]) - (q[1] - p[1]) * (xs - p[0])
     sign = np.sign((q[0] - p[0]) * (ref[1] - p[1]) - (q[1] - p[1]) * (ref[0] - p[0])) or 1.0
     return cross * sign > 0
+
+
+def inner_back(mask: np.ndarray, geom: GarmentGeometry) -> np.ndarray:
+    """(H, W) bool: the inside of the garment's back seen through its front neckline.
+
+    A product photo laid flat or on a ghost mannequin shows the back of the neckline (and
+    often its label) through the front opening; on a person that fabric is behind the neck,
+    and drawn it covers the neck up to the chin. When the top edge at the centre is the
+    back's shallow curve (`BACK_SHOWS_DIP`), the front neckline is taken as a crew neck's
+    (`FRONT_DROP` below the neck sides, an elliptical curve between them) and the garment
+    above it is the inside of the back. `mask`: (H, W) uint8 {0, 255} on `geom`'s canvas.
+    """
+    h, w = mask.shape
+    out = np.zeros((h, w), bool)
+    (xl, yl), (xr, yr) = geom.neck_left, geom.neck_right
+    half = (xr - xl) / 2
+    if half < 2 or 2 * half > MAX_NECK_TO_CHEST * 2 * geom.chest_half_width:
+        return out
+    ny = (yl + yr) / 2
+    if geom.neck_centre[1] - ny > BACK_SHOWS_DIP * 2 * half:
+        return out
+    cx = (xl + xr) / 2
+    x0, x1 = max(0, int(np.floor(xl))), min(w, int(np.ceil(xr)) + 1)
+    y0, y1 = (
+        max(0, int(np.floor(min(yl, yr)))),
+        min(h, int(np.ceil(ny + FRONT_DROP * 2 * half)) + 1),
+    )
+    if x1 <= x0 or y1 <= y0:
+        return out
+    xs = np.arange(x0, x1, dtype=np.float64)
+    u = np.clip((xs - cx) / half, -1.0, 1.0)
+    front = ny + FRONT_DROP * 2 * half * np.sqrt(1.0 - u**2)
+    ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+    out[y0:y1, x0:x1] = (ys < front[None, :]) & (mask[y0:y1, x0:x1] >= 128)
+    return out
 
 
 def torso_and_sleeve_masks(

@@ -63,6 +63,7 @@ from vton.render.body import ARM_HALF, SEAM_OUT, SEAM_UP, Body, arm_segments, bo
 from vton.render.garment_geometry import (
     GarmentGeometry,
     garment_geometry,
+    inner_back,
     torso_and_sleeve_masks,
 )
 from vton.render.removal import ARMS, HEAD, is_label, label_table, remove_old_clothes
@@ -87,7 +88,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "2"
+PHYSICAL_VERSION = "3"
 
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)
@@ -106,6 +107,12 @@ TUBE = 0.72
 #: Below the arms a loose garment narrows with the body to at most this fraction of the
 #: width its own shape gives it.
 HANG = 0.92
+#: A sleeve is drawn with the garment's pixels this far (fraction of the garment canvas's
+#: height) into the torso part: the sleeve's warp maps its root onto the body's armhole,
+#: and what it samples just inside the flat lay's armhole must not be a hole.
+SLEEVE_TAKES = 0.05
+#: Inside its outline on the body, less this inset (shoulder widths), a sleeve is solid.
+SLEEVE_SOLID_INSET = 0.02
 
 _OLD_UPPER = (LIP["upper-clothes"], LIP["coat"])
 _OLD_FULL = (LIP["dress"], LIP["jumpsuits"])  # removed above the new hem only
@@ -321,6 +328,7 @@ def plan_drape(
 
     ap_y = (g.armpit_left[1] + g.armpit_right[1]) / 2
     ap_level = seam_level + (ap_y - g.shoulder_y) * s
+    sleeveless = g.sleeve_left is None and g.sleeve_right is None
 
     # The widest the body gets from the armpits down to each level: cloth hangs from it.
     fine = np.linspace(ap_level, max(hem_level, ap_level + 1.0), 32)
@@ -347,6 +355,12 @@ def plan_drape(
         wb = np.where(level > ap_level, np.maximum(wb, HANG * hang), wb)
         u = np.abs(gx - g.centre_x) * s
         x = wb * _wrap(u / a, a / wb)
+        if sleeveless:
+            # Above the armholes a sleeveless cut is straps or a neck band, not cloth
+            # round the body: it keeps its own scale (a halter's band stays at the neck
+            # instead of being stretched across the shoulders).
+            t = np.clip((ap_level - level) / (0.15 * sw), 0.0, 1.0)
+            x = x + (np.minimum(u, x) - x) * t
         return body.centre(level) + (side * x)[:, None] * body.across(level)
 
     # Control points: rows from the collar to the hem, across the torso part.
@@ -657,17 +671,35 @@ class PhysicalRenderer(PairwiseRenderer):
         # Garment parts on the canvas, then warped.
         # (The split is resolution-sensitive: a sliver under the arm joins the sleeve or
         # the torso by its connectivity, so it is made on the canvas the warps sample.)
-        torso_m, left_m, right_m = _split_parts(_hard(g_mask), geom)
+        hard = _hard(g_mask)
+        # The inside of the back, seen through the front neckline in the product photo,
+        # is behind the neck on a person: not drawn.
+        hard[inner_back(hard, geom)] = 0
+        torso_m, left_m, right_m = _split_parts(hard, geom)
         soft = g_mask  # anti-aliased edges of the (possibly reduced) garment mask
         white = (255, 255, 255)
         mx, my = _backward_maps(plan.torso, (bh, bw), step=step, origin=(x0, y0))
         # Where the torso part lands (its soft-edged alpha is 0 wherever this is).
         t_part = _remap(torso_m, mx, my, 0)
+        # Occluders: head always in front; arms in front of the torso part.
+        head = is_label(lab, _T_HEAD)
+        # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
+        # arm: only labelled pixels along the arms come in front.
+        along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=0.3), origin)
+        arms_front = is_label(lab, _T_ARMS) & along
+        caps = capsule_mask((bh, bw), arm_segments(body, 0.75, skip_top=0.4), origin)
+        arms_front |= caps & old
+
         sleeve_layers = []
+        sleeve_zone = np.zeros((bh, bw), np.float32)
+        g_fill = _push_out(g_img, soft) if plan.sleeves else g_img
         for sp in plan.sleeves:
             part = left_m if sp.side < 0 else right_m
-            # A little of the torso goes with the sleeve, so no gap opens at the seam.
-            part = cv2.min(soft, _dilate(part, max(1, round(0.004 * geom.height))))
+            # Some of the torso goes with the sleeve, so no gap opens at the seam.
+            r = max(1, round(SLEEVE_TAKES * geom.height))
+            # (a square: OpenCV dilates by one in time independent of its size)
+            grown = cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1,) * 2))
+            part = cv2.min(soft, grown)
             # A sleeve is drawn only near its outline: warp that box, not the whole crop.
             pad = int(0.03 * sw + 4 * 0.02 * sw) + 3
             sx0, sy0 = (np.floor(sp.outline.min(0) - origin).astype(int) - pad).tolist()
@@ -678,13 +710,27 @@ class PhysicalRenderer(PairwiseRenderer):
             box = (sy1 - sy0, sx1 - sx0)
             o = (x0 + sx0, y0 + sy0)
             smx, smy = _backward_maps(sp.backward, box, step=step, origin=o)
-            s_rgb = _remap(g_img, smx, smy, white)
+            s_rgb = _remap(g_fill, smx, smy, white)
             a = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
             lim = np.zeros(box, np.uint8)
             poly = np.round(sp.outline - origin - (sx0, sy0)).astype(np.int32)
             cv2.fillPoly(lim, [poly], 1)
+            # Inside its outline on the body a sleeve is cloth: where the warp samples the
+            # flat lay's backdrop (the gap under a sleeve laid out at an angle), the
+            # fabric's colour pushed out of the garment fills the hole.
+            inside = cv2.erode(lim, _disc(max(1, round(SLEEVE_SOLID_INSET * sw))))
+            # The arm down to the cuff is in the sleeve, however wide the photo's arm is
+            # for the sleeve the pattern gives it.
+            c0, c1 = sp.body_points[1], sp.body_points[-2]
+            arm_in = capsule_mask(box, [(c0, c1, 0.35 * sw)], np.asarray(o, np.float64))
+            arm_in &= arms_front[sy0:sy1, sx0:sx1]
+            inside |= arm_in.astype(np.uint8)
+            a = np.maximum(a, feather(inside, 0.01 * sw))
             lim = cv2.dilate(lim, _disc(max(1, round(0.03 * sw))))
-            sleeve_layers.append(((sy0, sy1, sx0, sx1), s_rgb, a * feather(lim, 0.02 * sw)))
+            zone = feather(lim, 0.02 * sw)
+            z = sleeve_zone[sy0:sy1, sx0:sx1]
+            np.maximum(z, zone, out=z)
+            sleeve_layers.append(((sy0, sy1, sx0, sx1), s_rgb, a * zone))
         # The torso's colour counts only where it or a sleeve may be drawn, after feathering:
         # the box of both, grown by twice the blur's reach; white beyond, as off the canvas.
         sig_t = fsig * 0.6
@@ -702,14 +748,6 @@ class PhysicalRenderer(PairwiseRenderer):
             ta = _remap(cv2.min(soft, torso_m), bmx, bmy, 0)
             t_alpha[ty0:ty1, tx0:tx1] = ta.astype(np.float32) * np.float32(1 / 255)
 
-        # Occluders: head always in front; arms in front of the torso part.
-        head = is_label(lab, _T_HEAD)
-        # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
-        # arm: only labelled pixels along the arms come in front.
-        along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=0.3), origin)
-        arms_front = is_label(lab, _T_ARMS) & along
-        caps = capsule_mask((bh, bw), arm_segments(body, 0.75, skip_top=0.4), origin)
-        arms_front |= caps & old
         head_a = _feather_mask(head, fsig)
         arms_a = _feather_mask(arms_front, fsig)
         # Cloth rests on the shoulders: above the chest it stays within the person's
@@ -717,7 +755,10 @@ class PhysicalRenderer(PairwiseRenderer):
         # stand out into the background beside the neck).
         level = body.levels((bh, bw), origin)
         rest = _on_shoulders(lab > 0, level, plan, sw, fsig)
-        t_alpha = _feather_mask(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_a)) * rest
+        # Inside a sleeve the arm is in the sleeve: it hides no torso there (a sleeve a
+        # little narrower than the arm would otherwise leave a strip of skin at its seam).
+        arms_t = arms_a * (1 - sleeve_zone)
+        t_alpha = _feather_mask(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_t)) * rest
         sleeve_alpha_total = np.zeros((bh, bw), np.float32)
         # Each sleeve layer covers a box of the crop (its alpha is 0 outside it), feathered
         # in that box grown by twice the blur's reach: the same values as over the crop.
@@ -994,6 +1035,27 @@ def _backward_maps(
     else:
         dense = coarse[1 : 1 + h, 1 : 1 + w]
     return np.ascontiguousarray(dense[..., 0]), np.ascontiguousarray(dense[..., 1])
+
+
+def _push_out(img: np.ndarray, mask: np.ndarray, sigma_frac: float = 0.02) -> np.ndarray:
+    """(H, W, 3) uint8: `img` inside `mask` (uint8, >= 128 inside), and outside it the
+    colours of the nearby garment (normalised convolution on a quarter-size copy): what a
+    warp that samples just off the garment should see instead of the backdrop."""
+    h, w = mask.shape
+    f = 0.25
+    size = (max(2, round(w * f)), max(2, round(h * f)))
+    # the garment's own edge is blended with the backdrop: its colours stay out of the fill
+    core = cv2.erode(np.where(mask >= 128, 255, 0).astype(np.uint8), _disc(2))
+    m = cv2.resize(core, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    c = cv2.resize(img, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    sig = max(1.0, sigma_frac * h * f)
+    num = cv2.GaussianBlur(c * m[..., None], (0, 0), sig)
+    den = cv2.GaussianBlur(m, (0, 0), sig)[..., None]
+    fill = np.where(den > 1e-3, num / np.maximum(den, 1e-3), 255.0)
+    fill = cv2.resize(
+        np.clip(fill, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR
+    )
+    return np.where((core > 0)[..., None], img, fill)
 
 
 def _disc(r: int) -> np.ndarray:

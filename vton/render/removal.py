@@ -56,6 +56,9 @@ __all__ = [
 ]
 
 HEAD = (LIP["hat"], LIP["hair"], LIP["sunglasses"], LIP["face"])
+#: The torso's skin colour is read on the neck from this far above the shoulder line down
+#: (shoulder widths): its base, out of the chin's shadow.
+NECK_BASE = 0.15
 LOWER = (LIP["pants"], LIP["skirt"])
 SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
 ARMS = (LIP["left-arm"], LIP["right-arm"])
@@ -577,7 +580,9 @@ def _skin_small(
         skin_like = np.linalg.norm((lab_px - ref) * np.float32((0.5, 1, 1)), axis=2) <= 14
         neck &= skin_like
         arms_vis &= skin_like
-    torso_c = _skin_colour(small, face, neck, arms_vis)
+    rows = (np.arange(size[1], dtype=np.float32) + 0.5) / f - 0.5 + float(origin[1])
+    neck_base = neck & (rows >= body.shoulder_mid[1] - NECK_BASE * sw)[:, None]
+    torso_c = _skin_colour(small, face, neck_base, arms_vis)
     arm_c = np.median(small[arms_vis], axis=0) if arms_vis.sum() >= 25 else torso_c
     sws = sw * f
     # Where the arms are: their colour, blended softly into the torso's.
@@ -667,13 +672,15 @@ def _blur_low(img: np.ndarray, sig: float) -> np.ndarray:
 
 
 def _skin_colour(img, face, neck, arms) -> np.ndarray:
-    """(3,) the person's torso skin colour from the (reduced) image: the face's, a little
-    darker (a chest is lit less directly); without a face the neck's (usually in the
-    chin's shadow), lightened; else the arms'."""
+    """(3,) the person's torso skin colour from the (reduced) image: the base of the neck's
+    (`neck`: skin-coloured neck pixels near the shoulder line, lit like the chest, out of
+    the chin's shadow) when there is enough of it; else the face's, a little darker (a
+    chest is lit less directly than a face, whose median also holds brows, eyes and lips);
+    else the arms'."""
+    if neck.sum() >= 25:
+        return np.median(img[neck], axis=0).astype(np.float32)
     if face.sum() >= 12:
         return (0.93 * np.median(img[face], axis=0)).astype(np.float32)
-    if neck.sum() >= 12:
-        return np.minimum(1.08 * np.median(img[neck], axis=0), 255).astype(np.float32)
     if arms.sum() >= 6:
         return np.median(img[arms], axis=0).astype(np.float32)
     return np.array([205.0, 160.0, 135.0], np.float32)

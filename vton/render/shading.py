@@ -42,6 +42,8 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: Shoulder widths (px) the gain is computed at: light and folds need no more.
 _WORK_SHOULDER = 96.0
 #: Log-gain limits: a gain outside [0.55, 1.4] is a print or a specular highlight.
+#: Spread (std, log luminance) of the fold band a plain fabric shows; more is a pattern.
+_PLAIN_BAND_STD = 0.07
 _LOG_MIN, _LOG_MAX = float(np.log(0.55)), float(np.log(1.4))
 
 
@@ -182,7 +184,13 @@ def shading_gain(
     low = normalised_blur(dev.astype(np.float32), weight, max(1.0, 0.1 * sw))
     fine = normalised_blur(dev.astype(np.float32), weight, max(0.6, 0.012 * sw))
     band = np.clip(fine - low, -0.2, 0.2) * weight
-    log_gain = strength * np.clip(low, _LOG_MIN, _LOG_MAX) + wrinkles * band
+    # Light and folds on a plain top vary smoothly and little; a sheer, lace or patterned
+    # old top varies far more (skin and a bra through mesh, a print's blocks), and its
+    # "shading" would print ghosts of it on the new garment: read it the less, the more
+    # its band varies beyond a plain fabric's.
+    spread = float(np.std(band[weight > 0.5])) if (weight > 0.5).sum() > 16 else 0.0
+    calm = min(1.0, _PLAIN_BAND_STD / max(spread, 1e-6)) ** 2
+    log_gain = calm * (strength * np.clip(low, _LOG_MIN, _LOG_MAX) + wrinkles * band)
     log_gain -= float(np.median(log_gain[reg]))
     gain = np.exp(log_gain).astype(np.float32)
     if f < 1.0:
