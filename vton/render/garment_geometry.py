@@ -647,18 +647,11 @@ def _shoulder(top: np.ndarray, neck: Point, outer_end: np.ndarray, side: int, h:
     return pts[int(np.argmax(d))]
 
 
-def _merged_sleeves(fg: np.ndarray) -> GarmentGeometry | None:
-    """The reading of a top whose sleeves hang beside its body and merge with it down to
-    the hem (bell, ruffled or tiered sleeves, full sleeves laid against the body), from a
-    (H, W) bool silhouette; None when its top edge shows no shoulders.
-
-    The outline then never runs along the body's sides, so `_detect` finds its armpits on
-    the sleeves. A set-in sleeve starts at the shoulder seam, the corner of the top edge,
-    and the body's side runs down from it: the side lines are taken straight down from the
-    shoulder corners, the armpits on them at `OVERLAP_ARMPIT_DEPTH`, and all that lies
-    outside them is sleeve. A body narrower at the hem than at the shoulders is then read a
-    little wide there (it is drawn with its true outline; only the sizing uses the lines).
-    """
+def _second_reading_frame(fg: np.ndarray) -> tuple | None:
+    """What the second readings (`_merged_sleeves`, `_rounded_sleeveless`) start from, on a
+    (H, W) bool silhouette: (top row y0, hem row y1 under the middle, body height gh, hem
+    band row, middle column bx, top edge per column, neck sides, centre x between them and
+    its column); None for a silhouette too small or with nothing under its middle."""
     h, w = fg.shape
     ys, xs = np.nonzero(fg)
     if ys.size < 64:
@@ -675,6 +668,26 @@ def _merged_sleeves(fg: np.ndarray) -> GarmentGeometry | None:
     neck_pts = _neck_sides(top, bx, gh)
     cx = (neck_pts[0][0] + neck_pts[1][0]) / 2
     icx = min(max(round(cx), 0), w - 1)
+    return y0, y1, gh, hem_y, bx, top, neck_pts, cx, icx
+
+
+def _merged_sleeves(fg: np.ndarray) -> GarmentGeometry | None:
+    """The reading of a top whose sleeves hang beside its body and merge with it down to
+    the hem (bell, ruffled or tiered sleeves, full sleeves laid against the body), from a
+    (H, W) bool silhouette; None when its top edge shows no shoulders.
+
+    The outline then never runs along the body's sides, so `_detect` finds its armpits on
+    the sleeves. A set-in sleeve starts at the shoulder seam, the corner of the top edge,
+    and the body's side runs down from it: the side lines are taken straight down from the
+    shoulder corners, the armpits on them at `OVERLAP_ARMPIT_DEPTH`, and all that lies
+    outside them is sleeve. A body narrower at the hem than at the shoulders is then read a
+    little wide there (it is drawn with its true outline; only the sizing uses the lines).
+    """
+    h, w = fg.shape
+    frame = _second_reading_frame(fg)
+    if frame is None:
+        return None
+    y0, y1, gh, hem_y, _, top, neck_pts, cx, icx = frame
     band = np.arange(y0, y1 - int(0.02 * gh))
     shoulders = {}
     for side, neck in ((-1, neck_pts[0]), (1, neck_pts[1])):
@@ -748,24 +761,13 @@ def _rounded_sleeveless(fg: np.ndarray) -> GarmentGeometry | None:
     runs from the armpit to the widest point.
     """
     h, w = fg.shape
-    ys, xs = np.nonzero(fg)
-    if ys.size < 64:
+    frame = _second_reading_frame(fg)
+    if frame is None:
         return None
-    y0 = int(ys.min())
-    bx = (int(xs.min()) + int(xs.max())) // 2
-    mid = np.flatnonzero(fg[:, bx])
-    if mid.size == 0 or mid[-1] - y0 < 16:
-        return None
-    y1 = int(mid[-1])
-    gh = y1 - y0 + 1
-    hem_y = y1 - max(1, round(0.015 * gh))
+    y0, y1, gh, hem_y, bx, top, neck_pts, cx, icx = frame
     left, right = _centre_runs(fg, bx)
     if not (np.isfinite(left[hem_y]) and np.isfinite(right[hem_y])):
         return None
-    top = np.where(fg.any(0), fg.argmax(0), h).astype(np.float64)
-    neck_pts = _neck_sides(top, bx, gh)
-    cx = (neck_pts[0][0] + neck_pts[1][0]) / 2
-    icx = min(max(round(cx), 0), w - 1)
     sides = {}
     for side, neck in ((-1, neck_pts[0]), (1, neck_pts[1])):
         outer = side * (_outer_columns(fg, icx, side) - cx)  # distance out from the centre
