@@ -941,9 +941,17 @@ def torso_and_sleeve_masks(
         raise ValueError(
             f"mask {mask.shape} is not the geometry's canvas {geom.height}x{geom.width}"
         )
-    ys = np.arange(h, dtype=np.float64)[:, None]
-    xs = np.arange(w, dtype=np.float64)[None, :]
-    fg = mask > 0
+    full = mask > 0
+    results = [np.zeros((h, w), np.uint8) for _ in range(3)]
+    rows, cols = np.flatnonzero(full.any(1)), np.flatnonzero(full.any(0))
+    if rows.size == 0:
+        return tuple(results)
+    # Everything is decided per pixel of the mask and per connected piece of it: the
+    # garment's bounding box is all there is to split (a canvas has wide empty margins).
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    fg = full[y0:y1, x0:x1]
+    ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+    xs = np.arange(x0, x1, dtype=np.float64)[None, :]
     parts = []
     beyond_body = []
     for side, sl in ((-1, geom.sleeve_left), (1, geom.sleeve_right)):
@@ -956,7 +964,7 @@ def torso_and_sleeve_masks(
             continue
         if not sl.overlaps_body:
             ap_y = (geom.armpit_left if side < 0 else geom.armpit_right)[1]
-            out = _reaching_above(out, ap_y)
+            out = _reaching_above(out, ap_y - y0)
         beyond_body.append(out)
         if sl.overlaps_body:
             ci, ri = np.asarray(sl.cuff_inner), np.asarray(sl.root_inner)
@@ -966,9 +974,6 @@ def torso_and_sleeve_masks(
             out = out | (inner & root & fg)
         parts.append(out)
     torso = fg & ~beyond_body[0] & ~beyond_body[1]
-    u8 = np.uint8(255)
-    return (
-        torso.astype(np.uint8) * u8,
-        parts[0].astype(np.uint8) * u8,
-        parts[1].astype(np.uint8) * u8,
-    )
+    for res, part in zip(results, (torso, parts[0], parts[1]), strict=True):
+        res[y0:y1, x0:x1] = part.view(np.uint8) * np.uint8(255)
+    return tuple(results)

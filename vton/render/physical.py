@@ -88,7 +88,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "3"
+PHYSICAL_VERSION = "4"
 
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)
@@ -692,7 +692,7 @@ class PhysicalRenderer(PairwiseRenderer):
 
         sleeve_layers = []
         sleeve_zone = np.zeros((bh, bw), np.float32)
-        g_fill = _push_out(g_img, soft) if plan.sleeves else g_img
+        fill_s, fill_f = _push_out(g_img, soft) if plan.sleeves else (None, (1.0, 1.0))
         for sp in plan.sleeves:
             part = left_m if sp.side < 0 else right_m
             # Some of the torso goes with the sleeve, so no gap opens at the seam.
@@ -710,8 +710,13 @@ class PhysicalRenderer(PairwiseRenderer):
             box = (sy1 - sy0, sx1 - sx0)
             o = (x0 + sx0, y0 + sy0)
             smx, smy = _backward_maps(sp.backward, box, step=step, origin=o)
-            s_rgb = _remap(g_fill, smx, smy, white)
             a = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
+            # The garment's pixels where it is, its colours pushed out beyond its edge
+            # (`_push_out`, sampled on its reduced canvas), blended by its own alpha.
+            s_own = _remap(g_img, smx, smy, white).astype(np.float32)
+            fx, fy = fill_f
+            s_fill = _remap(fill_s, smx * fx + (0.5 * fx - 0.5), smy * fy + (0.5 * fy - 0.5), white)
+            s_rgb = (s_fill + (s_own - s_fill) * a[..., None] + 0.5).astype(np.uint8)
             lim = np.zeros(box, np.uint8)
             poly = np.round(sp.outline - origin - (sx0, sy0)).astype(np.int32)
             cv2.fillPoly(lim, [poly], 1)
@@ -1037,25 +1042,25 @@ def _backward_maps(
     return np.ascontiguousarray(dense[..., 0]), np.ascontiguousarray(dense[..., 1])
 
 
-def _push_out(img: np.ndarray, mask: np.ndarray, sigma_frac: float = 0.02) -> np.ndarray:
-    """(H, W, 3) uint8: `img` inside `mask` (uint8, >= 128 inside), and outside it the
-    colours of the nearby garment (normalised convolution on a quarter-size copy): what a
-    warp that samples just off the garment should see instead of the backdrop."""
+def _push_out(
+    img: np.ndarray, mask: np.ndarray, sigma_frac: float = 0.02
+) -> tuple[np.ndarray, tuple[float, float]]:
+    """The colours of the garment pushed out beyond its edge, on a quarter-size copy of the
+    canvas: what a warp that samples just off the garment should see instead of the
+    backdrop (normalised convolution of the garment's inner pixels: its edge is blended
+    with the backdrop and stays out). Returns the (h', w', 3) uint8 image and its scale
+    (x, y) from canvas pixels."""
     h, w = mask.shape
-    f = 0.25
-    size = (max(2, round(w * f)), max(2, round(h * f)))
-    # the garment's own edge is blended with the backdrop: its colours stay out of the fill
-    core = cv2.erode(np.where(mask >= 128, 255, 0).astype(np.uint8), _disc(2))
-    m = cv2.resize(core, size, interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+    size = (max(2, round(w * 0.25)), max(2, round(h * 0.25)))
+    m = cv2.resize(mask, size, interpolation=cv2.INTER_AREA)
+    m = (m >= 250).astype(np.float32)
     c = cv2.resize(img, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    sig = max(1.0, sigma_frac * h * f)
+    sig = max(1.0, sigma_frac * size[1])
     num = cv2.GaussianBlur(c * m[..., None], (0, 0), sig)
     den = cv2.GaussianBlur(m, (0, 0), sig)[..., None]
     fill = np.where(den > 1e-3, num / np.maximum(den, 1e-3), 255.0)
-    fill = cv2.resize(
-        np.clip(fill, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR
-    )
-    return np.where((core > 0)[..., None], img, fill)
+    fill = np.where(m[..., None] > 0, c, fill)
+    return np.clip(fill + 0.5, 0, 255).astype(np.uint8), (size[0] / w, size[1] / h)
 
 
 def _disc(r: int) -> np.ndarray:
