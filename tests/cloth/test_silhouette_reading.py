@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.render.helpers import mirrored_mask
 from vton.cloth.classify import Classification
 from vton.cloth.silhouette_reading import (
     CATEGORY_LIKELIHOOD,
@@ -36,23 +37,7 @@ TOP, BOTTOM = 40, 472
 def _canvas(right, extra=(), top=TOP, bottom=BOTTOM) -> np.ndarray:
     """(H, W) uint8 {0, 255} mask of the polygon whose right half is `right`, mirrored;
     `extra` polygons (same units) are added, mirrored too."""
-    scale = bottom - top
-
-    def px(pts):
-        return np.array([(W / 2 + x * scale, top + y * scale) for x, y in pts], np.float64)
-
-    r = px(right)
-    left = r[::-1].copy()
-    left[:, 0] = W - left[:, 0]
-    m = np.zeros((H, W), np.uint8)
-    cv2.fillPoly(m, [np.round(np.concatenate([r, left]) * 16).astype(np.int32)], 255, 8, 4)
-    for e in extra:
-        p = px(e)
-        q = p.copy()
-        q[:, 0] = W - q[:, 0]
-        for poly in (p, q):
-            cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 255, 8, 4)
-    return m
+    return mirrored_mask(right, extra, shape=(H, W), top=top, bottom=bottom)
 
 
 TEE = [(0, 0.06), (0.1, 0.0), (0.3, 0.07), (0.5, 0.3), (0.4, 0.36), (0.3, 0.27),

@@ -275,3 +275,30 @@ def colour_delta_e(out: RenderOutput, labels: np.ndarray, sw: float) -> float:
         raise ValueError("no flat-lit garment pixels to compare")
     de = ciede2000(rgb_to_lab(out.tryon[inside]), rgb_to_lab(out.warped_cloth[inside]))
     return float(de.mean())
+
+
+def mirrored_mask(
+    right, extra=(), *, shape: tuple[int, int] = (512, 512), top: int = 40, bottom: int = 472
+) -> np.ndarray:
+    """(H, W) uint8 {0, 255} mask of the polygon whose right half is `right` ((x, y) in
+    garment units: x from the centre line, y down from `top`, one unit = bottom - top rows;
+    from the top of the centre line clockwise to its bottom), mirrored about the centre;
+    `extra` polygons (same units, drawn as given and mirrored) are added (straps, hooks)."""
+    h, w = shape
+    scale = bottom - top
+
+    def px(pts):
+        return np.array([(w / 2 + x * scale, top + y * scale) for x, y in pts], np.float64)
+
+    r = px(right)
+    left = r[::-1].copy()
+    left[:, 0] = w - left[:, 0]
+    m = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(m, [np.round(np.concatenate([r, left]) * 16).astype(np.int32)], 255, 8, 4)
+    for e in extra:
+        p = px(e)
+        q = p.copy()
+        q[:, 0] = w - q[:, 0]
+        for poly in (p, q):
+            cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 255, 8, 4)
+    return m

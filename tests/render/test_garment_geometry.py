@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.render.helpers import mirrored_mask
 from vton.errors import InvalidInputError
 from vton.render.garment_geometry import garment_geometry, torso_and_sleeve_masks
 from vton.synthetic_garments import render_garment, sample_catalog_specs
@@ -24,23 +25,7 @@ def _canvas(right: list[tuple[float, float]], extra: list[list[tuple[float, floa
     """Mask of the polygon whose right half is `right` ((x, y) garment units, from the top
     of the centre line clockwise to the bottom of it), mirrored; `extra` polygons (in the
     same units, drawn as given and mirrored) are added (straps, hooks)."""
-    scale = BOTTOM - TOP
-
-    def px(pts):
-        return np.array([(W / 2 + x * scale, TOP + y * scale) for x, y in pts], np.float64)
-
-    r = px(right)
-    left = r[::-1].copy()
-    left[:, 0] = W - left[:, 0]
-    m = np.zeros((H, W), np.uint8)
-    cv2.fillPoly(m, [np.round(np.concatenate([r, left]) * 16).astype(np.int32)], 255, 8, 4)
-    for e in extra:
-        p = px(e)
-        q = p.copy()
-        q[:, 0] = W - q[:, 0]
-        for poly in (p, q):
-            cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 255, 8, 4)
-    return m
+    return mirrored_mask(right, extra, shape=(H, W), top=TOP, bottom=BOTTOM)
 
 
 def _u(x: float, y: float) -> tuple[float, float]:

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["ThinPlateSpline", "backward_maps", "fit_tps", "warp_image"]
+__all__ = [
+    "ThinPlateSpline",
+    "backward_maps",
+    "expand_grid",
+    "fit_tps",
+    "grid_samples",
+    "warp_image",
+]
 
 
 def _kernel(r2: np.ndarray) -> np.ndarray:
@@ -102,6 +109,18 @@ def backward_maps(
     lets a caller warp only the part of a large target that the source can reach, and
     reuse one pair of maps for several images (colour, masks).
     """
+    xs, ys = grid_samples(out_size, step, origin)
+    gy, gx = np.meshgrid(ys, xs, indexing="ij")
+    coarse = backward(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(ys.size, xs.size, 2)
+    return expand_grid(coarse, out_size, step)
+
+
+def grid_samples(
+    out_size: tuple[int, int], step: int, origin: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sample positions `backward_maps` evaluates a spline at: (gw,) x and (gh,) y in
+    target pixels, every `step` pixels at (j + 0.5) * step - 0.5 from `origin`, with one
+    sample of margin on each side."""
     h, w = out_size
     if step < 1:
         raise ValueError(f"step must be >= 1, got {step}")
@@ -109,10 +128,19 @@ def backward_maps(
     gh, gw = -(-h // step) + 2, -(-w // step) + 2
     ys = y0 + (np.arange(gh) - 1 + 0.5) * step - 0.5
     xs = x0 + (np.arange(gw) - 1 + 0.5) * step - 0.5
-    gy, gx = np.meshgrid(ys, xs, indexing="ij")
-    coarse = backward(np.stack([gx.ravel(), gy.ravel()], 1)).reshape(gh, gw, 2)
+    return xs, ys
+
+
+def expand_grid(
+    coarse: np.ndarray, out_size: tuple[int, int], step: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(gh, gw, 2) spline values at `grid_samples` -> the (h, w) float32 map_x, map_y,
+    C-contiguous: bilinear between samples (`cv2.resize`, whose pixel-centre convention
+    the samples follow)."""
+    h, w = out_size
     coarse = coarse.astype(np.float32)
     if step > 1:
+        gh, gw = coarse.shape[:2]
         dense = cv2.resize(coarse, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)
         dense = dense[step : step + h, step : step + w]
     else:

@@ -55,7 +55,7 @@ import numpy as np
 from vton.digest import digest_parts
 from vton.errors import InvalidInputError
 from vton.geometry.capsules import capsule_mask
-from vton.geometry.tps import ThinPlateSpline, fit_tps
+from vton.geometry.tps import ThinPlateSpline, expand_grid, fit_tps, grid_samples
 from vton.person.labels import LIP
 from vton.person.parsing import estimate_labels, face_ellipse
 from vton.render.base import PairwiseRenderer, RenderOutput, RenderRequest
@@ -675,7 +675,7 @@ class PhysicalRenderer(PairwiseRenderer):
         # The inside of the back, seen through the front neckline in the product photo,
         # is behind the neck on a person: not drawn.
         hard[inner_back(hard, geom)] = 0
-        torso_m, left_m, right_m = _split_parts(hard, geom)
+        torso_m, left_m, right_m = torso_and_sleeve_masks(hard, geom)
         soft = g_mask  # anti-aliased edges of the (possibly reduced) garment mask
         white = (255, 255, 255)
         mx, my = _backward_maps(plan.torso, (bh, bw), step=step, origin=(x0, y0))
@@ -869,26 +869,6 @@ class PhysicalRenderer(PairwiseRenderer):
         return RenderOutput(tryon=tryon, warped_cloth=warped, composition_mask=comp, notes=notes)
 
 
-def _split_parts(hard: np.ndarray, geom: GarmentGeometry):
-    """`torso_and_sleeve_masks` of an (H, W) uint8 {0, 255} garment mask on the canvas
-    `geom` describes, split on the canvas cut below and right of the garment (what lies
-    there is empty, and the split is per pixel and per connected piece): the same masks,
-    at a fraction of the cost of a canvas with wide margins."""
-    box = _bbox(hard > 0)
-    if box is None:
-        return torso_and_sleeve_masks(hard, geom)
-    h1, w1 = box[1], box[3]
-    parts = torso_and_sleeve_masks(
-        np.ascontiguousarray(hard[:h1, :w1]), replace(geom, width=w1, height=h1)
-    )
-    out = []
-    for part in parts:
-        full = np.zeros_like(hard)
-        full[:h1, :w1] = part
-        out.append(full)
-    return tuple(out)
-
-
 def _hard(mask: np.ndarray) -> np.ndarray:
     """(H, W) uint8 0..255 -> uint8 {0, 255}: 255 where the mask is at least 128."""
     return cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
@@ -1017,11 +997,8 @@ def _backward_maps(
     grid the squared distances to the control points are sums of a row term and a column
     term, so they are formed from (rows, N) and (columns, N) tables instead of from every
     grid point's coordinates (a fourth of the cost at a 1024 px photo)."""
-    h, w = out_size
-    x0, y0 = origin
-    gh, gw = -(-h // step) + 2, -(-w // step) + 2
-    ys = y0 + (np.arange(gh) - 1 + 0.5) * step - 0.5
-    xs = x0 + (np.arange(gw) - 1 + 0.5) * step - 0.5
+    xs, ys = grid_samples(out_size, step, origin)
+    gh, gw = ys.size, xs.size
     px = (xs - backward.centre[0]) / backward.spread
     py = (ys - backward.centre[1]) / backward.spread
     c = backward.control
@@ -1033,13 +1010,7 @@ def _backward_maps(
     kern[d2 == 0] = 0.0
     p = np.stack(np.broadcast_arrays(px[None, :], py[:, None]), -1).reshape(-1, 2)
     coarse = kern.reshape(-1, c.shape[0]) @ backward.weights + p @ backward.affine[1:]
-    coarse = (coarse + backward.affine[0]).reshape(gh, gw, 2).astype(np.float32)
-    if step > 1:
-        dense = cv2.resize(coarse, (gw * step, gh * step), interpolation=cv2.INTER_LINEAR)
-        dense = dense[step : step + h, step : step + w]
-    else:
-        dense = coarse[1 : 1 + h, 1 : 1 + w]
-    return np.ascontiguousarray(dense[..., 0]), np.ascontiguousarray(dense[..., 1])
+    return expand_grid((coarse + backward.affine[0]).reshape(gh, gw, 2), out_size, step)
 
 
 def _push_out(
