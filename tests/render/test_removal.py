@@ -84,10 +84,10 @@ def test_striped_background_continues_behind_a_loose_shirt(axis):
 
 def test_skin_takes_the_persons_colours_and_grain():
     rng = np.random.default_rng(0)
-    img, lab, kp = _person(sleeves="long", skin=SKIN, arm_angle=30.0)
-    hands = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
+    img, lab, kp = _person(sleeves="short", skin=SKIN, arm_angle=30.0)
+    bare_arms = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
     hand_colour = (176, 118, 88)  # tanned arms, lighter face
-    img[hands] = hand_colour
+    img[bare_arms] = hand_colour
     noisy = img.astype(np.float32) + rng.normal(0, 3.0, img.shape).astype(np.float32)
     img = np.clip(noisy, 0, 255).astype(np.uint8)
     out, body, old, seam = _remove(img, lab, kp)
@@ -100,11 +100,11 @@ def test_skin_takes_the_persons_colours_and_grain():
     face_lab = rgb_to_lab(np.array(SKIN, np.float32))
     de = ciede2000(rgb_to_lab(np.median(out[chest], axis=0)), face_lab)
     assert de < 8.0, de
-    # The forearms (under the old long sleeves): the visible hands' colour.
+    # The upper arms (under the old short sleeves): the visible forearms' colour.
     fore = np.zeros(lab.shape, np.uint8)
-    for e, w in ((3, 4), (6, 7)):
-        a, b = kp[e, :2], kp[w, :2]
-        p, q = a + 0.25 * (b - a), a + 0.75 * (b - a)
+    for s, e in ((2, 3), (5, 6)):
+        a, b = kp[s, :2], kp[e, :2]
+        p, q = a + 0.45 * (b - a), a + 0.75 * (b - a)
         cv2.line(fore, tuple(np.round(p).astype(int)), tuple(np.round(q).astype(int)), 1, 3)
     fore = fore.astype(bool) & old
     assert fore.sum() > 50

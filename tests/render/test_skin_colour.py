@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from tests.render.helpers import ciede2000, rgb_to_lab
+from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
 from vton.person.synthetic import synthetic_person
 from vton.render.body import body_frame
@@ -34,3 +35,75 @@ def test_chest_takes_the_base_of_the_necks_colour_over_the_faces():
     de_neck = ciede2000(got, rgb_to_lab(np.array(NECK_SKIN, np.float32)))
     de_face = ciede2000(got, rgb_to_lab(np.array(FACE, np.float32)))
     assert de_neck < 6.0 and de_neck < de_face, (de_neck, de_face)
+
+
+def _luma(img: np.ndarray) -> np.ndarray:
+    return img.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+
+
+def test_an_arm_hanging_against_the_torso_meets_it_in_a_shaded_line():
+    """Long sleeves removed from arms that hang close to the body: the arm is drawn in
+    front of the torso, each rounded on its own outline, the torso in the arm's shade
+    beside it. One distance-to-outline shading over their union made a flat slab from
+    the armpit to the elbow."""
+    p = synthetic_person(512, 384, sleeves="long", arm_angle=6.0)
+    img, lab, kp = p.image, p.labels, p.keypoints
+    body = body_frame(kp)
+    old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
+    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    joint, elbow, _ = body.arms[-1]
+    y = round(0.5 * (joint[1] + elbow[1]))
+    x_arm = round(0.5 * (joint[0] + elbow[0]))
+    x_torso = round(x_arm + 0.45 * body.sw)
+    row = _luma(out[y, x_arm : x_torso + 1])
+    assert old[y, x_arm] and old[y, x_torso]
+    dip = float(row.min())
+    assert dip < row[0] - 8 and dip < row[-1] - 8, row.round()
+    assert 3 < int(row.argmin()) < row.size - 4  # between the arm and the torso
+
+
+def test_arms_in_long_sleeves_take_the_bodys_skin_not_the_hands():
+    """Where long sleeves are removed, the only bare arm skin in sight is the hands, which
+    are redder than the body: the arms are filled in the torso's colour (one pink arm
+    beside a torso in the neck's colour read as someone else's arm)."""
+    hand = (215, 140, 125)  # redder, yet within what the fill takes for skin
+    p = synthetic_person(512, 384, sleeves="long", skin=NECK_SKIN, arm_angle=30.0)
+    img, lab, kp = p.image.copy(), p.labels, p.keypoints
+    arms = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
+    assert arms.sum() > 500  # the hands, below the sleeves
+    img[arms] = hand
+    body = body_frame(kp)
+    old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
+    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    joint, elbow, wrist = body.arms[1]
+    segs = [(joint + 0.3 * (elbow - joint), elbow + 0.4 * (wrist - elbow), 0.06 * body.sw)]
+    forearm = capsule_mask(lab.shape, segs) & old
+    assert forearm.sum() > 300
+    got = rgb_to_lab(np.median(out[forearm], axis=0))
+    de_body = ciede2000(got, rgb_to_lab(np.array(NECK_SKIN, np.float32)))
+    de_hand = ciede2000(got, rgb_to_lab(np.array(hand, np.float32)))
+    assert de_body < de_hand and de_body < 10.0, (de_body, de_hand)
+
+
+def test_the_shoulders_rise_to_the_side_of_the_neck_where_a_collar_was():
+    """A sweatshirt's shoulders rise to its collar around the base of the neck. Removed,
+    that is skin (the neck's side sits well above the shoulder joints), not a wedge of
+    background between the neck and a flat shoulder line."""
+    p = synthetic_person(512, 384, sleeves="short", skin=NECK_SKIN, arm_angle=30.0)
+    img, lab, kp = p.image.copy(), p.labels.copy(), p.keypoints
+    body = body_frame(kp)
+    sm, sw = body.shoulder_mid, body.sw
+    ys, xs = np.mgrid[: lab.shape[0], : lab.shape[1]]
+    dx, dy = np.abs(xs - sm[0]) / sw, (sm[1] - ys) / sw
+    collar = (lab == 0) & (dx > 0.15) & (dx < 0.5) & (dy > -0.05) & (dy < 0.24 - 0.3 * dx)
+    assert collar.sum() > 200
+    lab[collar] = LIP["upper-clothes"]
+    img[collar] = img[lab == LIP["upper-clothes"]][0]
+    old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
+    out = remove_old_clothes(img, lab, old, body, -0.06 * sw, body.torso_len, np.zeros(2))
+    skin = rgb_to_lab(np.array(NECK_SKIN, np.float32))
+    for fx, fy in ((0.21, 0.16), (0.33, 0.11)):
+        x, y = round(sm[0] - fx * sw), round(sm[1] - fy * sw)
+        assert collar[y, x]
+        de = ciede2000(rgb_to_lab(out[y, x]), skin)
+        assert de < 12.0, (fx, fy, de, out[y, x])

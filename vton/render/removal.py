@@ -16,10 +16,12 @@ the fills come from the photo's own pixels, so colours, light and grain match:
   photo's own background shifted into it at full resolution (the shift whose copy best
   matches the hole's surroundings, found for all shifts at once by a masked FFT
   correlation), its seam corrected smoothly, so stripes, lines and grain continue.
-- Skin: the person's own skin colour (face and neck for the torso, the visible arms for
-  the arms) on a rounded body (darker towards its outline), lit like the photo (the low
-  frequency of the old clothes' light, the face's left-right light), the chin's shadow
-  on the neck, the photo's grain, and blended into the visible skin at its edges.
+- Skin: the person's own skin colour (the base of the neck for the torso, the visible
+  arms away from the hands for the arms) on a rounded body (each arm and the torso
+  darker towards its own outline, the arms in front, the torso in their shade beside
+  them), lit like the photo (the low frequency of the old clothes' light, the face's
+  left-right light), the chin's shadow on the neck, the photo's grain, and blended into
+  the visible skin at its edges.
 - Lower garment: the visible skirt or trousers mirrored upwards about one line along
   their top edge, so the print continues; diffusion where the mirror finds none of it.
 - Skin the parser labelled as the old clothes (along the arms, at the neck) is kept.
@@ -59,6 +61,13 @@ HEAD = (LIP["hat"], LIP["hair"], LIP["sunglasses"], LIP["face"])
 #: The torso's skin colour is read on the neck from this far above the shoulder line down
 #: (shoulder widths): its base, out of the chin's shadow.
 NECK_BASE = 0.15
+#: The torso's skin beside an arm hanging in front of it is in the arm's shade: this much
+#: darker at the arm's edge, fading over this reach (shoulder widths).
+ARM_SHADE, ARM_SHADE_REACH = 0.12, 0.04
+#: The bare body's shoulder line starts at the side of the neck this far (shoulder
+#: widths) above the seams' level: a flatter line left a wedge of background between the
+#: neck and the shoulders where a crew neck's collar was removed.
+SHOULDER_RISE = 0.15
 LOWER = (LIP["pants"], LIP["skirt"])
 SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
 ARMS = (LIP["left-arm"], LIP["right-arm"])
@@ -123,15 +132,18 @@ def _torso_poly(
     """(H, W) bool: the neck, shoulders and torso of `bare_body`, drawn at scale `f`."""
     sw = body.sw
     top = seam_level
+    # The neck; its base, where the shoulders' line starts well above the seams (the side
+    # of the neck sits about a sixth of a shoulder width above the shoulder joints); the
+    # shoulders' convex slope down to the seams; the torso.
+    rise = SHOULDER_RISE * sw
     levels = np.concatenate(
         [
-            [top - 0.45 * sw, top - 0.1 * sw, top - 0.09 * sw],
+            [top - 0.45 * sw, top - rise - 0.01 * sw, top - rise, top - 0.45 * rise],
             np.linspace(top, body.torso_len * 1.05, 8),
         ]
     )
     half = body.width_model(levels)
-    # neck, the base of the neck, the shoulders' slope down to the seams
-    half[:4] = np.array([0.16, 0.16, 0.24, 0.5 + SEAM_OUT]) * sw
+    half[:5] = np.array([0.16, 0.16, 0.24, 0.42, 0.5 + SEAM_OUT]) * sw
     centre = body.centre(levels) - origin
     acr = body.across(levels)
     left = centre - acr * half[:, None]
@@ -583,7 +595,8 @@ def _skin_small(
     rows = (np.arange(size[1], dtype=np.float32) + 0.5) / f - 0.5 + float(origin[1])
     neck_base = neck & (rows >= body.shoulder_mid[1] - NECK_BASE * sw)[:, None]
     torso_c = _skin_colour(small, face, neck_base, arms_vis)
-    arm_c = np.median(small[arms_vis], axis=0) if arms_vis.sum() >= 25 else torso_c
+    hands = _hands(arms_vis.shape, body, origin, f)
+    arm_c = _arm_colour(small, arms_vis, hands, torso_c)
     sws = sw * f
     # Where the arms are: their colour, blended softly into the torso's.
     sh_s = (size[1], size[0])
@@ -592,11 +605,21 @@ def _skin_small(
     torso_s = _torso_poly(body, -0.1 * sw, sh_s, origin, f).astype(np.float32)
     arm_w = cv2.GaussianBlur(arm_s * (1 - torso_s), (0, 0), max(0.6, 0.04 * sws))
     colour = torso_c[None, None] * (1 - arm_w[..., None]) + arm_c[None, None] * arm_w[..., None]
-    # A rounded body: darker over the outer eighth of a shoulder width (it turns away).
+    # A rounded body: each part darker over the outer eighth of a shoulder width of its
+    # own outline (it turns away), the arms in front of the torso: where an arm hangs
+    # against the body the two meet in a dark line and the torso beside the arm is in its
+    # shade, as in a photo, not one flat slab from armpit to elbow.
     person_s = cv2.resize((lab > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
-    dist = cv2.distanceTransform(bare_s & person_s, cv2.DIST_L2, 3)
-    t = np.minimum(dist / max(0.12 * sws, 1.0), 1.0)
+    body_s = bare_s & person_s
+    arm_in = (arm_s > 0) & (body_s > 0)
+    ramp = max(0.12 * sws, 1.0)
+    d_torso = cv2.distanceTransform(np.where(arm_in, 0, body_s).astype(np.uint8), cv2.DIST_L2, 3)
+    d_arm = cv2.distanceTransform(arm_in.astype(np.uint8), cv2.DIST_L2, 3)
+    t = np.minimum(np.where(arm_in, d_arm, d_torso) / ramp, 1.0)
     light = 0.82 + 0.18 * np.sqrt(t * (2 - t))
+    if arm_in.any():
+        near_arm = cv2.distanceTransform((~arm_in).astype(np.uint8), cv2.DIST_L2, 3)
+        light *= 1 - ARM_SHADE * np.exp(-near_arm / max(ARM_SHADE_REACH * sws, 0.5)) * ~arm_in
     # The photo's light: the old clothes' luminance, very low frequency, a third of it.
     old_s = reg_s & (bare_s > 0)
     if old_s.sum() >= 20:
@@ -636,8 +659,15 @@ def _skin_small(
     if edge.sum() >= 5:
         delta = np.clip(small - skin_s, -60, 60) * edge[..., None]
         spread = push_pull_fill(delta.astype(np.float32), edge.astype(np.float32))
-        d_edge = cv2.distanceTransform((~edge).astype(np.uint8), cv2.DIST_L2, 3)
-        fade = np.exp(-d_edge / max(0.2 * sws, 1.0))[..., None]
+        # A hand meets its arm with a step in colour (it is redder): its difference
+        # fades within a few hundredths of a shoulder width, not up the whole forearm.
+        at_hand = edge & hands
+        d_edge = cv2.distanceTransform((~(edge & ~hands)).astype(np.uint8), cv2.DIST_L2, 3)
+        fade = np.exp(-d_edge / max(0.2 * sws, 1.0))
+        if at_hand.any():
+            d_hand = cv2.distanceTransform((~at_hand).astype(np.uint8), cv2.DIST_L2, 3)
+            fade = np.maximum(fade, np.exp(-d_hand / max(HAND_FADE * sws, 0.5)))
+        fade = fade[..., None]
         skin_s = skin_s + spread * fade
     # The photo's grain, as measured on the face (a flat fill looks painted).
     grain = _grain(crop_f, (lab == LIP["face"]) & ~region)
@@ -658,6 +688,33 @@ def _skin_at(
     if grain > 0.3:
         vals += _grain_noise(box, 0.8 * grain)[..., None]
     return vals
+
+
+#: The hands are left out of the arms' colour within this reach of the wrist keypoint
+#: (shoulder widths): a hand is redder than an arm, and often the only skin in sight.
+HAND_REACH = 0.5
+#: The visible hand's difference from the arm's fill fades over this (shoulder widths).
+HAND_FADE = 0.05
+#: The arms' own colour needs this many reduced-scale pixels of bare arm above the hands.
+ARM_MIN_PX = 25
+
+
+def _hands(shape: tuple[int, int], body: Body, origin: np.ndarray, f: float) -> np.ndarray:
+    """(h, w) bool on a crop at `origin` reduced by `f`: discs of `HAND_REACH` around the
+    wrist keypoints, where the hands are."""
+    r = HAND_REACH * body.sw * f
+    return capsule_mask(shape, [(w * f, w * f, r) for _, _, w in body.arms.values()], origin * f)
+
+
+def _arm_colour(small, arms_vis, hands, torso_c):
+    """(3,) the arms' skin colour on the reduced image: the median of the visible arm skin
+    (`arms_vis`, (h, w) bool) away from the `hands`; the torso's (`torso_c`) when too
+    little bare arm shows (long sleeves, gloves): one arm filled with the hands' pink
+    beside a torso in the neck's colour reads as two people's skin."""
+    arm = arms_vis & ~hands
+    if arm.sum() < ARM_MIN_PX:
+        return torso_c
+    return np.median(small[arm], axis=0).astype(np.float32)
 
 
 def _blur_low(img: np.ndarray, sig: float) -> np.ndarray:
