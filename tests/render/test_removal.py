@@ -288,3 +288,20 @@ def test_removal_is_reproducible_and_skin_sampled_only_where_needed_matches_the_
     assert np.abs(part - full[where]).max() < 1.0
     # A shifted sampling would not match: the layer has a gradient to tell them apart.
     assert np.abs(full[:, 1:][where[:, :-1]] - part).max() > 1.0
+
+
+def test_a_long_old_tops_hem_below_the_hips_becomes_the_trousers_under_a_short_top():
+    """A tunic over trousers, hemmed a fifth of a torso length below the hips, replaced
+    by a top ending at the waist: where the tunic hung over the legs are the trousers (the
+    body goes on below the hips), not a band of background across them."""
+    img, lab, kp = _person(sleeves="short", arm_angle=30.0)
+    body = body_frame(kp)
+    level = body.levels(lab.shape, ORIGIN)
+    tunic = (lab == LIP["pants"]) & (level < 1.2 * body.torso_len)
+    band = tunic & (level > 1.1 * body.torso_len)
+    assert band.sum() > 300
+    lab[tunic] = LIP["upper-clothes"]
+    img[tunic] = img[lab == LIP["upper-clothes"]][0]
+    out = _remove(img, lab, kp, hem=0.6)[0]
+    got = np.median(out[band], axis=0)
+    assert np.abs(got - np.float32(PANTS_OF_PERSON)).max() < 25, got

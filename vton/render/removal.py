@@ -68,6 +68,10 @@ ARM_SHADE, ARM_SHADE_REACH = 0.12, 0.04
 #: widths) above the seams' level: a flatter line left a wedge of background between the
 #: neck and the shoulders where a crew neck's collar was removed.
 SHOULDER_RISE = 0.15
+#: The bare body reaches this far down (torso lengths from the shoulders): below the hips
+#: it is the legs in the lower clothes, and a long old top's hem removed there is
+#: trousers or skirt (it was a band of background across the legs at 1.05).
+BARE_TO = 1.4
 LOWER = (LIP["pants"], LIP["skirt"])
 SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
 ARMS = (LIP["left-arm"], LIP["right-arm"])
@@ -120,7 +124,8 @@ def bare_body(
     """(H, W) bool over a crop at `origin`: where the person's bare body probably is under
     the clothes, from the keypoints alone (the clothes' outline says how loose they were,
     not where the body is): a neck, shoulders sloping from it to the seams, the torso at
-    the keypoint estimate of its width down to the hips, and the arms."""
+    the keypoint estimate of its width down to the hips and on over the legs below them
+    (`BARE_TO`), and the arms."""
     return _torso_poly(body, seam_level, shape, origin) | capsule_mask(
         shape, arm_segments(body, 1.15), origin
     )
@@ -139,7 +144,7 @@ def _torso_poly(
     levels = np.concatenate(
         [
             [top - 0.45 * sw, top - rise - 0.01 * sw, top - rise, top - 0.45 * rise],
-            np.linspace(top, body.torso_len * 1.05, 8),
+            np.linspace(top, body.torso_len * BARE_TO, 8),
         ]
     )
     half = body.width_model(levels)
