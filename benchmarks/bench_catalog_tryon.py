@@ -18,8 +18,10 @@ person parsing, the renderer, the store), then each pair is scored from the stor
    (`vton.metrics.tryon_fit.coverage_iou`: sleeves differ from garment to garment); target
    >= 0.80; printed beside it for information: the IoU with the arms in, the IoU with the
    old top alone (CP-VTON's same-garment reading, which only a garment of the old top's cut
-   can meet), and the IoU with the torso down to the garment's own hem (a crop top's
-   length is its design, not a misfit);
+   can meet), the IoU with the torso down to the garment's own hem (a crop top's
+   length is its design, not a misfit), and the same also past the hips down to a long
+   garment's hem over the legs' silhouette (length not judged at all: what is left is
+   cover, width and neckline);
 3. preservation: SSIM between try-on and photo over face, hair, legs, lower garment and
    background away from the old and new garment (`keep_region`, `masked_ssim`); target >= 0.97;
 4. neckline: |neckline - neck keypoint| / neck-to-hip length, median (reported, no target);
@@ -117,6 +119,7 @@ def score(store: Store, run_id: str) -> tuple[dict[str, list[float]], list[dict]
     plan = {r["pair_id"]: r for r in read_plan(store, run_id).to_pylist()}
     res: dict[str, list[float]] = {
         "coverage": [], "coverage_arms": [], "coverage_old_top": [], "coverage_to_hem": [],
+        "coverage_own_length": [],
         "preservation": [], "neckline": [],
     }  # fmt: skip
     persons: dict[str, PersonAsset] = {}
@@ -134,6 +137,9 @@ def score(store: Store, run_id: str) -> tuple[dict[str, list[float]], list[dict]
         res["coverage_arms"].append(coverage_iou(mask, labels, kp, arms=True))
         res["coverage_old_top"].append(coverage_iou(mask, labels, kp, old_top=True))
         res["coverage_to_hem"].append(coverage_iou(mask, labels, kp, to_hem=True))
+        res["coverage_own_length"].append(
+            coverage_iou(mask, labels, kp, to_hem=True, past_hips=True)
+        )
         res["preservation"].append(masked_ssim(tryon, person.image, keep_region(labels, kp, mask)))
         res["neckline"].append(neckline_error(mask, kp))
     return res, rows, persons
@@ -238,9 +244,11 @@ def main() -> None:
             va = np.array(res["coverage_arms"], np.float64)
             vo = np.array(res["coverage_old_top"], np.float64)
             vh = np.array(res["coverage_to_hem"], np.float64)
+            vl = np.array(res["coverage_own_length"], np.float64)
             print(f"   (no target: with the arms in both masks: mean {np.nanmean(va):.3f}; "
                   f"against the old top alone: {np.nanmean(vo):.3f}; the torso down to the "
-                  f"garment's own hem: {np.nanmean(vh):.3f})")  # fmt: skip
+                  f"garment's own hem: {np.nanmean(vh):.3f}; to its own hem also past the "
+                  f"hips, length not judged: {np.nanmean(vl):.3f})")  # fmt: skip
     ne = np.array(res["neckline"], np.float64)
     ne = ne[np.isfinite(ne)]
     if ne.size:

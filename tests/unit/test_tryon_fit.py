@@ -93,6 +93,11 @@ def test_coverage_to_the_garments_own_hem_does_not_count_a_crop_as_missing_cover
     long = np.zeros((H, W), bool)
     long[50:160, 30:70] = True
     assert coverage_iou(long, labels, kp, to_hem=True) == pytest.approx(70 / 110)
+    # ...unless its length is not judged at all: then the legs' silhouette (the trousers,
+    # cols 35-65) down to its hem is the region, and only its width beyond them counts
+    assert coverage_iou(long, labels, kp, to_hem=True, past_hips=True) == pytest.approx(
+        (70 * 40 + 40 * 30) / (110 * 40)
+    )
     narrow = np.zeros((H, W), bool)
     narrow[50:120, 40:60] = True
     assert coverage_iou(narrow, labels, kp, to_hem=True) == pytest.approx(0.5)

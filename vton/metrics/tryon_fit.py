@@ -81,6 +81,8 @@ TORSO_FROM = 0.15
 #: What the torso is made of between there and the hips besides the old top: bare skin
 #: (the parse's neck-and-skin label) and the waist of the lower garment.
 _TORSO_LABELS = (LIP["neck"], LIP["pants"], LIP["skirt"])
+#: The body's silhouette below the hips, which a tunic covers down to its hem.
+_BELOW_HIPS = (*UPPER_CLOTHING, *_FULL_BODY, *_TORSO_LABELS, LIP["left-leg"], LIP["right-leg"])
 
 
 def torso_region(labels: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
@@ -152,6 +154,7 @@ def coverage_iou(
     arms: bool = False,
     old_top: bool = False,
     to_hem: bool = False,
+    past_hips: bool = False,
 ) -> float:
     """IoU of the composited garment (`mask` > 0) with `torso_region` (`upper_body_region`,
     the old top alone, when `old_top`), both without the `arm_zone` unless `arms`; NaN when
@@ -159,7 +162,10 @@ def coverage_iou(
 
     `to_hem`: the region only down to the garment's own hem (`garment_hem_y`): a crop top
     is short by design, and its length is the garment's, not a misfit; what it covers, its
-    width and neckline, and any overhang below the hips still count.
+    width and neckline, and any overhang below the hips still count. With `past_hips` too,
+    a garment hemmed below the hips has the body's silhouette down to its hem added (the
+    old top, the lower garment, the legs, bare skin): a tunic is long by design as well,
+    so the figure judges cover, width and neckline but not length at all.
     """
     _check_2d("mask", mask, labels.shape)
     a = np.asarray(mask) > 0
@@ -167,7 +173,11 @@ def coverage_iou(
     if to_hem:
         hem = garment_hem_y(mask, keypoints)
         if np.isfinite(hem):
-            b &= np.arange(labels.shape[0])[:, None] <= hem
+            y = np.arange(labels.shape[0])[:, None]
+            b &= y <= hem
+            hip = _hip_y(labels, keypoints)
+            if past_hips and hem > hip:
+                b |= np.isin(labels, _BELOW_HIPS) & (y >= hip) & (y <= hem)
     if not arms:
         zone = arm_zone(labels, keypoints)
         a, b = a & ~zone, b & ~zone
