@@ -3,10 +3,14 @@ warped along an arm hanging close to the body, meets the torso part."""
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 
-from tests.render.helpers import PersonSpec, cloth_asset, person_asset
+from tests.render.helpers import PersonSpec, arm_region, cloth_asset, person_asset, torso_region
 from vton.geometry.capsules import capsule_mask
+from vton.person.labels import LIP
+from vton.person.prep import PersonAsset
 from vton.render.base import RenderRequest
 from vton.render.physical import PhysicalRenderer
 from vton.synthetic_garments import GarmentSpec
@@ -29,3 +33,34 @@ def test_sleeve_covers_the_upper_arm_to_its_cuff_without_a_slit(arm_angle):
         a, b = root + 0.15 * (cuff - root), root + 0.85 * (cuff - root)
         zone = capsule_mask(cover.shape, [(a, b, 0.07 * sw)])
         assert cover[zone].mean() >= 0.99, (sp.side, cover[zone].mean())
+
+
+@pytest.mark.parametrize("arm_angle", [4.0, 8.0])
+def test_a_bare_arm_in_front_of_the_torsos_side_is_in_the_sleeve_up_to_the_shoulder(arm_angle):
+    """A model in a tank top, arms hanging against the body: the photo's bare arm is in
+    front of the torso's side, so the torso part is cut away there, and between the
+    shoulder and the new sleeve's cuff the sleeve must cover all of it (the sleeve's
+    planned outline alone left a slit of skin at the inner edge of the upper arm)."""
+    renderer = PhysicalRenderer()
+    cloth = cloth_asset(GarmentSpec("tee", "tee", "plain", (20, 20, 24), (20, 20, 24), seed=1))
+    spec = PersonSpec(512, 384, arm_angle=arm_angle, sleeves="short")
+    pa, p = person_asset(spec)
+    # The short sleeves become bare arms: a tank top.
+    arms = arm_region(spec, p) & (p.labels == LIP["upper-clothes"])
+    arms &= ~cv2.dilate(torso_region(spec).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    labels, img = p.labels.copy(), p.image.copy()
+    labels[arms], img[arms] = LIP["left-arm"], (224, 172, 140)
+    pa = PersonAsset(img, p.mask, p.keypoints, {}, labels)
+    req = RenderRequest("pair", cloth, pa)
+    out = renderer.render_one(req)
+    drape = renderer.drape(req)
+    cover = out.composition_mask >= 128
+    bare = np.isin(labels, (LIP["left-arm"], LIP["right-arm"]))
+    ys, xs = np.mgrid[: bare.shape[0], : bare.shape[1]]
+    for sp in drape.plan.sleeves:
+        top, cuff = sp.body_points[0], sp.body_points[-2]
+        d = cuff - top
+        t = ((xs - top[0]) * d[0] + (ys - top[1]) * d[1]) / float(d @ d)
+        zone = bare & (t > 0.1) & (t < 0.9) & (np.abs(xs - top[0]) < 0.5 * drape.body.sw)
+        assert zone.sum() > 100
+        assert cover[zone].mean() >= 0.98, (sp.side, cover[zone].mean())

@@ -700,15 +700,39 @@ class PhysicalRenderer(PairwiseRenderer):
             # (a square: OpenCV dilates by one in time independent of its size)
             grown = cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1,) * 2))
             part = cv2.min(soft, grown)
-            # A sleeve is drawn only near its outline: warp that box, not the whole crop.
+            # The arm down to the cuff is in the sleeve, however wide the photo's arm is
+            # for the sleeve the pattern gives it: where an arm hangs in front of the
+            # torso's side, the torso is cut away there (arms in front) and only the
+            # sleeve can cover it.
+            c0, c1 = sp.body_points[0], sp.body_points[-2]  # shoulder, cuff's centre
+            arm_in = capsule_mask((bh, bw), [(c0, c1, 0.35 * sw)], origin) & arms_front
+            ab = _bbox(arm_in)
+            if ab is not None:
+                # ...from the shoulder to the cuff only: not the forearm below a short one.
+                ys_, xs_ = np.mgrid[ab[0] : ab[1], ab[2] : ab[3]]
+                d = c1 - c0
+                t = ((xs_ + origin[0] - c0[0]) * d[0] + (ys_ + origin[1] - c0[1]) * d[1]) / max(
+                    float(d @ d), 1e-6
+                )
+                # (as far past the cuff as the outline's own margin reaches)
+                t_end = 1 + 0.03 * sw / max(float(np.sqrt(d @ d)), 1e-6)
+                arm_in[ab[0] : ab[1], ab[2] : ab[3]] &= (t >= 0) & (t <= t_end)
+                ab = _bbox(arm_in)
+            # A sleeve is drawn only near its outline and its arm: warp that box, not the
+            # whole crop.
             pad = int(0.03 * sw + 4 * 0.02 * sw) + 3
-            sx0, sy0 = (np.floor(sp.outline.min(0) - origin).astype(int) - pad).tolist()
-            sx1, sy1 = (np.ceil(sp.outline.max(0) - origin).astype(int) + pad + 1).tolist()
+            lo, hi = sp.outline.min(0) - origin, sp.outline.max(0) - origin
+            if ab is not None:
+                lo = np.minimum(lo, (ab[2], ab[0]))
+                hi = np.maximum(hi, (ab[3] - 1, ab[1] - 1))
+            sx0, sy0 = (np.floor(lo).astype(int) - pad).tolist()
+            sx1, sy1 = (np.ceil(hi).astype(int) + pad + 1).tolist()
             sx0, sy0, sx1, sy1 = max(0, sx0), max(0, sy0), min(bw, sx1), min(bh, sy1)
             if sx1 - sx0 < 2 or sy1 - sy0 < 2:
                 continue  # nothing of it in the crop: a layer of alpha 0 changes nothing
             box = (sy1 - sy0, sx1 - sx0)
             o = (x0 + sx0, y0 + sy0)
+            arm_in = arm_in[sy0:sy1, sx0:sx1].view(np.uint8)
             smx, smy = _backward_maps(sp.backward, box, step=step, origin=o)
             a = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
             # The garment's pixels where it is, its colours pushed out beyond its edge
@@ -724,14 +748,9 @@ class PhysicalRenderer(PairwiseRenderer):
             # flat lay's backdrop (the gap under a sleeve laid out at an angle), the
             # fabric's colour pushed out of the garment fills the hole.
             inside = cv2.erode(lim, _disc(max(1, round(SLEEVE_SOLID_INSET * sw))))
-            # The arm down to the cuff is in the sleeve, however wide the photo's arm is
-            # for the sleeve the pattern gives it.
-            c0, c1 = sp.body_points[1], sp.body_points[-2]
-            arm_in = capsule_mask(box, [(c0, c1, 0.35 * sw)], np.asarray(o, np.float64))
-            arm_in &= arms_front[sy0:sy1, sx0:sx1]
-            inside |= arm_in.astype(np.uint8)
+            inside |= arm_in
             a = np.maximum(a, feather(inside, 0.01 * sw))
-            lim = cv2.dilate(lim, _disc(max(1, round(0.03 * sw))))
+            lim = cv2.dilate(lim | arm_in, _disc(max(1, round(0.03 * sw))))
             zone = feather(lim, 0.02 * sw)
             z = sleeve_zone[sy0:sy1, sx0:sx1]
             np.maximum(z, zone, out=z)
