@@ -7,7 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.render.helpers import PersonSpec, arm_region, cloth_asset, person_asset, torso_region
+from tests.render.helpers import (
+    PersonSpec,
+    arm_region,
+    cloth_asset,
+    flat_cloth_asset,
+    person_asset,
+    torso_region,
+)
+from vton.cloth.landmarks import garment_landmarks
+from vton.cloth.prep import ClothAsset
 from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
 from vton.person.prep import PersonAsset
@@ -64,3 +73,30 @@ def test_a_bare_arm_in_front_of_the_torsos_side_is_in_the_sleeve_up_to_the_shoul
         zone = bare & (t > 0.1) & (t < 0.9) & (np.abs(xs - top[0]) < 0.5 * drape.body.sw)
         assert zone.sum() > 100
         assert cover[zone].mean() >= 0.98, (sp.side, cover[zone].mean())
+
+
+def test_a_sleeves_outline_has_no_light_line_from_the_photos_backdrop():
+    """A dark tee on a white backdrop whose mask takes in a pixel or two of the backdrop
+    (anti-aliasing, a masker's margin): along the sleeve's outline on the body the colour
+    is the fabric's pushed out, not a light line of the product photo's backdrop."""
+    colour = (24, 24, 28)
+    flat = flat_cloth_asset("tee", colour)
+    mask = cv2.dilate(flat.mask, _disc_kernel(2))  # the backdrop's fringe, taken in
+    cloth = ClothAsset(flat.image, mask, garment_landmarks(mask), flat.meta)
+    renderer = PhysicalRenderer()
+    pa, _ = person_asset(PersonSpec(512, 384, arm_angle=25.0, sleeves="long"))
+    req = RenderRequest("pair", cloth, pa)
+    out = renderer.render_one(req)
+    drape = renderer.drape(req)
+    solid = out.composition_mask >= 250
+    sw = drape.body.sw
+    segs = [(sp.body_points[0], sp.body_points[-2], 0.4 * sw) for sp in drape.plan.sleeves]
+    sleeves = capsule_mask(solid.shape, segs) & solid
+    assert sleeves.sum() > 500
+    luma = out.tryon.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    # the lightest few pixels of the solid sleeves stay near the fabric's dark colour
+    assert np.percentile(luma[sleeves], 99.5) < 60, np.percentile(luma[sleeves], [50, 99, 99.5])
+
+
+def _disc_kernel(r: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
