@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.render.helpers import ciede2000, rgb_to_lab
+from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
 from vton.person.synthetic import synthetic_person
 from vton.render.body import body_frame
@@ -305,3 +306,22 @@ def test_a_long_old_tops_hem_below_the_hips_becomes_the_trousers_under_a_short_t
     out = _remove(img, lab, kp, hem=0.6)[0]
     got = np.median(out[band], axis=0)
     assert np.abs(got - np.float32(PANTS_OF_PERSON)).max() < 25, got
+
+
+def test_a_long_sleeve_the_parser_called_the_skirt_below_the_elbow_is_removed():
+    """A sequinned dress: the parser calls its sleeves below the elbow skirt (they hang
+    beside the skirt, in its sparkle), and their colours are not the bodice's median. The
+    old upper arm covered down to the elbow says it is a long sleeve: gone, forearm skin
+    or background in its place, not patches of sequins on the arms."""
+    img, lab, kp = _person(sleeves="long", arm_angle=30.0)
+    body = body_frame(kp)
+    silver = (190, 192, 204)
+    sleeve_low = np.zeros(lab.shape, bool)
+    for _, elbow, wrist in body.arms.values():
+        seg = [(elbow + 0.1 * (wrist - elbow), wrist, 0.2 * body.sw)]
+        sleeve_low |= capsule_mask(lab.shape, seg) & (lab == LIP["upper-clothes"])
+    assert sleeve_low.sum() > 300
+    lab[sleeve_low], img[sleeve_low] = LIP["skirt"], silver
+    out = _remove(img, lab, kp, hem=0.6)[0]
+    d = np.abs(out[sleeve_low] - np.float32(silver)).max(axis=1)
+    assert (d > 40).mean() > 0.97, (d > 40).mean()

@@ -45,7 +45,7 @@ import numpy as np
 
 from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
-from vton.render.body import SEAM_OUT, Body, arm_segments
+from vton.render.body import ARM_HALF, SEAM_OUT, Body, arm_segments
 from vton.render.shading import luminance, push_pull_fill, soft_shadow
 
 __all__ = [
@@ -212,6 +212,9 @@ def _grow_old(
                     reg[ys_, xs_] |= (comp[ys_, xs_] == i) & free[ys_, xs_]
             else:
                 reg |= inner[comp] & free
+    # A long sleeve the parser called the skirt or trousers below the elbow (a dress's
+    # sleeve hangs beside its own skirt): part of the old clothes.
+    region |= _sleeves_called_lower(lab, old, body, origin)
     enclosed = region.copy()
     # The anti-aliased fringe.
     # (Into skin by more than a couple of pixels only where it is not skin-coloured:
@@ -234,6 +237,33 @@ def _grow_old(
     if added.any():
         region |= cv2.dilate(added.view(np.uint8), _disc(2)).view(bool) & ~head
     return region, enclosed
+
+
+#: An old sleeve reaches the elbow when it covers this share of the upper arm's last
+#: two fifths (a capsule of 0.6 of the arm's width along it).
+_SLEEVE_TO_ELBOW = 0.5
+
+
+def _sleeves_called_lower(
+    lab: np.ndarray, old: np.ndarray, body: Body, origin: np.ndarray
+) -> np.ndarray:
+    """(H, W) bool: the lower clothes' label along a forearm (elbow to wrist, 1.4 times
+    its width) whose upper arm the old clothes cover down to the elbow: a long sleeve,
+    continued below the elbow under the wrong label. A bare forearm in front of a skirt is
+    labelled arm, so it is never taken."""
+    out = np.zeros(lab.shape, bool)
+    lower = is_label(lab, _T_LOWER)
+    if not lower.any():
+        return out
+    for joint, elbow, wrist in body.arms.values():
+        near = joint + 0.6 * (elbow - joint)
+        r = ARM_HALF[1] * body.sw
+        upper = capsule_mask(lab.shape, [(near, elbow, 0.6 * r)], origin)
+        if not upper.any() or old[upper].mean() < _SLEEVE_TO_ELBOW:
+            continue
+        fore = capsule_mask(lab.shape, [(elbow, wrist, 1.4 * ARM_HALF[2] * body.sw)], origin)
+        out |= fore & lower
+    return out
 
 
 def _colour_additions(
