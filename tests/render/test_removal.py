@@ -17,7 +17,7 @@ from tests.render.helpers import ciede2000, rgb_to_lab
 from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
 from vton.person.synthetic import synthetic_person
-from vton.render.body import body_frame
+from vton.render.body import arm_segments, body_frame
 from vton.render.removal import bare_body, removal_region, remove_old_clothes, skin_layer
 from vton.render.shading import push_pull_fill
 
@@ -325,3 +325,28 @@ def test_a_long_sleeve_the_parser_called_the_skirt_below_the_elbow_is_removed():
     out = _remove(img, lab, kp, hem=0.6)[0]
     d = np.abs(out[sleeve_low] - np.float32(silver)).max(axis=1)
     assert (d > 40).mean() > 0.97, (d > 40).mean()
+
+
+def test_plain_trousers_continue_up_to_a_short_tops_hem_without_stripes():
+    """Plain dark trousers uncovered by a top ending at the waist: their fill is the
+    trousers' colour, smooth, not the mirror of the thighs with the gap between the legs
+    (background) striping the waist."""
+    img, lab, kp = _person(sleeves="short", arm_angle=30.0)
+    # A blocky parse calls the gap between the thighs trousers too.
+    rows = np.flatnonzero((lab == LIP["pants"]).any(1))
+    sw = body_frame(kp).sw
+    for y in range(rows[0] + round(0.35 * sw), rows[-1]):
+        xs = np.flatnonzero(lab[y] == LIP["pants"])
+        lab[y, xs[0] : xs[-1] + 1] = np.where(
+            lab[y, xs[0] : xs[-1] + 1] == 0, LIP["pants"], lab[y, xs[0] : xs[-1] + 1]
+        )
+    out, body, old, seam = _remove(img, lab, kp, hem=0.4)
+    level = body.levels(lab.shape, ORIGIN)
+    bare = bare_body(body, seam, lab.shape, ORIGIN)
+    arms = capsule_mask(lab.shape, arm_segments(body, 1.3))  # skin, in front
+    zone = old & bare & ~arms & (level > 0.48 * body.torso_len)
+    zone = cv2.erode(zone.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert zone.sum() > 300
+    px = out[zone]
+    far = np.abs(px - np.float32(PANTS_OF_PERSON)).max(axis=1)
+    assert np.percentile(far, 99) < 20, np.percentile(far, [50, 95, 99])

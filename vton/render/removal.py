@@ -808,6 +808,28 @@ def _grain(crop_f: np.ndarray, where: np.ndarray) -> float:
     return float(min(4.0, 1.4826 * np.median(np.abs(v - np.median(v)))))
 
 
+#: A lower garment whose top band's luminance spreads less than this (10th to 90th
+#: percentile, px values) is plain: continued by diffusion, not by the mirror, whose rows from the
+#: thighs (the gap between the legs, the folds at the crotch) striped a plain waist.
+_PLAIN_LOWER = 24.0
+
+
+def _plain_lower(crop: np.ndarray, known: np.ndarray, cols: np.ndarray, sw: float) -> bool:
+    """Whether the lower garment (`known`, (H, W) bool) is plain over its top band in
+    columns `cols`: the hips, a quarter of a shoulder width down from its top edge (above
+    the crotch, where a parse may take the gap between the legs for the garment)."""
+    top = known[:, cols].argmax(0)
+    y0 = int(np.percentile(top, 75))
+    y1 = y0 + max(4, round(0.25 * sw))
+    band = known[y0:y1][:, cols]
+    if np.count_nonzero(band) < 50:
+        return False
+    px = crop[y0:y1][:, cols][band].astype(np.float32)
+    lum = px @ np.float32([0.299, 0.587, 0.114])
+    lo, hi = np.percentile(lum, (10, 90))
+    return float(hi - lo) < _PLAIN_LOWER
+
+
 def _lower_fill(
     crop: np.ndarray,
     lab: np.ndarray,
@@ -828,7 +850,7 @@ def _lower_fill(
     ys, xs = np.nonzero(hole)
     cols = np.unique(xs)
     has = known.any(0)
-    if has[cols].any():
+    if has[cols].any() and not _plain_lower(crop, known, cols[has[cols]], sw):
         # One line to mirror about, for all columns: a parser's ragged top edge would
         # tear the columns apart. Low in the ragged band, so that it lies on the garment.
         top = known.argmax(0)
