@@ -23,7 +23,8 @@ the fills come from the photo's own pixels, so colours, light and grain match:
   left-right light), the chin's shadow on the neck, the photo's grain, and blended into
   the visible skin at its edges.
 - Lower garment: the visible skirt or trousers mirrored upwards about one line along
-  their top edge, so the print continues; diffusion where the mirror finds none of it.
+  their top edge, so the print continues; diffusion where the mirror finds none of it,
+  and for plain ones (leggings), whose mirrored thighs would stripe the waist.
 - Skin the parser labelled as the old clothes (along the arms, at the neck) is kept.
 
 Cost: about 1.5 times the blur fill it replaces (most of it at a reduced resolution where
