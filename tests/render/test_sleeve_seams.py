@@ -17,7 +17,7 @@ from tests.render.helpers import (
 )
 from vton.cloth.landmarks import garment_landmarks
 from vton.cloth.prep import ClothAsset
-from vton.geometry.capsules import capsule_mask
+from vton.geometry.capsules import capsule_mask, disc
 from vton.person.labels import LIP
 from vton.person.prep import PersonAsset
 from vton.render.base import RenderRequest
@@ -81,7 +81,7 @@ def test_a_sleeves_outline_has_no_light_line_from_the_photos_backdrop():
     is the fabric's pushed out, not a light line of the product photo's backdrop."""
     colour = (24, 24, 28)
     flat = flat_cloth_asset("tee", colour)
-    mask = cv2.dilate(flat.mask, _disc_kernel(2))  # the backdrop's fringe, taken in
+    mask = cv2.dilate(flat.mask, disc(2))  # the backdrop's fringe, taken in
     cloth = ClothAsset(flat.image, mask, garment_landmarks(mask), flat.meta)
     renderer = PhysicalRenderer()
     pa, _ = person_asset(PersonSpec(512, 384, arm_angle=25.0, sleeves="long"))
@@ -96,7 +96,3 @@ def test_a_sleeves_outline_has_no_light_line_from_the_photos_backdrop():
     luma = out.tryon.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
     # the lightest few pixels of the solid sleeves stay near the fabric's dark colour
     assert np.percentile(luma[sleeves], 99.5) < 60, np.percentile(luma[sleeves], [50, 99, 99.5])
-
-
-def _disc_kernel(r: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))

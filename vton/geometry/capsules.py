@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
-__all__ = ["capsule_mask"]
+__all__ = ["capsule_mask", "disc"]
 
 Segment = tuple[np.ndarray, np.ndarray, float]
 
@@ -46,3 +46,9 @@ def capsule_mask(
         cv2.circle(out, a, rad, 1, -1)
         cv2.circle(out, b, rad, 1, -1)
     return out.astype(bool)
+
+
+def disc(r: int) -> np.ndarray:
+    """(2r+1, 2r+1) uint8 elliptical structuring element of radius `r` px: the one
+    kernel that grows, shrinks and closes masks by a round distance (a capsule's end)."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))

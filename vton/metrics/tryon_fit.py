@@ -25,7 +25,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vton.geometry.capsules import capsule_mask
+from vton.geometry.capsules import capsule_mask, disc
 from vton.person.labels import LIP
 
 __all__ = [
@@ -195,8 +195,7 @@ def keep_region(
     changed = (np.asarray(mask) > 0) | upper_body_region(labels, keypoints)
     changed |= np.isin(labels, (LIP["left-arm"], LIP["right-arm"], LIP["neck"]))
     r = max(1, round(margin_frac * labels.shape[0]))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    near = cv2.dilate(changed.astype(np.uint8), kernel) > 0
+    near = cv2.dilate(changed.astype(np.uint8), disc(r)) > 0
     return np.isin(labels, KEEP_LABELS) & ~near
 
 

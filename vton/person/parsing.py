@@ -73,7 +73,7 @@ import numpy as np
 
 from vton.digest import DIGEST_CHARS, file_sha256
 from vton.errors import CheckpointError
-from vton.geometry.capsules import capsule_mask
+from vton.geometry.capsules import capsule_mask, disc
 from vton.person.labels import LIP, NECK, labels_to_lip
 from vton.person.mediapipe_graphs import PerThread, mediapipe_solution
 from vton.person.pose import FaceBox, PoseResult
@@ -631,12 +631,11 @@ def estimate_labels(
     # test takes: within an arm's capsule, the photo's outline next to the arm's skin is
     # arm too (else it stays "top" and a try-on removes it as an old sleeve).
     r = max(1, round(ARM_RIM * sw))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    rim = m & ~cv2.erode(m.astype(np.uint8), disc, borderValue=1).astype(bool)
+    rim = m & ~cv2.erode(m.astype(np.uint8), disc(r), borderValue=1).astype(bool)
     for cap, arm_label in arm_caps:
         arm = cap & (m if grey else skin)
         if not grey:
-            near = cv2.dilate(arm.astype(np.uint8), disc) > 0
+            near = cv2.dilate(arm.astype(np.uint8), disc(r)) > 0
             arm |= cap & rim & (labels_box == _UPPER) & near
         labels_box[arm] = arm_label
         arm_any |= arm

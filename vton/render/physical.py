@@ -54,7 +54,7 @@ import numpy as np
 
 from vton.digest import digest_parts
 from vton.errors import InvalidInputError
-from vton.geometry.capsules import capsule_mask
+from vton.geometry.capsules import capsule_mask, disc
 from vton.geometry.tps import ThinPlateSpline, expand_grid, fit_tps, grid_samples
 from vton.person.labels import LIP
 from vton.person.parsing import estimate_labels, face_ellipse
@@ -744,7 +744,7 @@ class PhysicalRenderer(PairwiseRenderer):
             # anti-aliased edge, and what the mask took of it): the fill takes over there,
             # two canvas pixels in (weighting by the alpha itself left a light line along
             # the sleeve's outline).
-            w_own = _remap(cv2.erode(part, _disc(2)), smx, smy, 0).astype(np.float32)
+            w_own = _remap(cv2.erode(part, disc(2)), smx, smy, 0).astype(np.float32)
             w_own = (w_own * np.float32(1 / 255))[..., None]
             s_rgb = (s_fill + (s_own - s_fill) * w_own + 0.5).astype(np.uint8)
             lim = np.zeros(box, np.uint8)
@@ -753,10 +753,10 @@ class PhysicalRenderer(PairwiseRenderer):
             # Inside its outline on the body a sleeve is cloth: where the warp samples the
             # flat lay's backdrop (the gap under a sleeve laid out at an angle), the
             # fabric's colour pushed out of the garment fills the hole.
-            inside = cv2.erode(lim, _disc(max(1, round(SLEEVE_SOLID_INSET * sw))))
+            inside = cv2.erode(lim, disc(max(1, round(SLEEVE_SOLID_INSET * sw))))
             inside |= arm_in
             a = np.maximum(a, feather(inside, 0.01 * sw))
-            lim = cv2.dilate(lim | arm_in, _disc(max(1, round(0.03 * sw))))
+            lim = cv2.dilate(lim | arm_in, disc(max(1, round(0.03 * sw))))
             zone = feather(lim, 0.02 * sw)
             z = sleeve_zone[sy0:sy1, sx0:sx1]
             np.maximum(z, zone, out=z)
@@ -1059,11 +1059,7 @@ def _push_out(
     return np.clip(fill + 0.5, 0, 255).astype(np.uint8), (size[0] / w, size[1] / h)
 
 
-def _disc(r: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-
-
 def _dilate(m: np.ndarray, r: int) -> np.ndarray:
     if r <= 0:
         return m
-    return cv2.dilate(m, _disc(r))
+    return cv2.dilate(m, disc(r))

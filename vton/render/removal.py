@@ -44,7 +44,7 @@ import functools
 import cv2
 import numpy as np
 
-from vton.geometry.capsules import capsule_mask
+from vton.geometry.capsules import capsule_mask, disc
 from vton.person.labels import LIP
 from vton.render.body import ARM_HALF, SEAM_OUT, Body, arm_segments
 from vton.render.shading import luminance, push_pull_fill, soft_shadow
@@ -222,10 +222,10 @@ def _grow_old(
     # skin there is the person's, a button or a speckle of sleeve is not.)
     r = max(3, round(_FRINGE * sw))
     region_u8 = region.view(np.uint8)
-    grown = cv2.dilate(region_u8, _disc(r)).view(bool) & ~head
+    grown = cv2.dilate(region_u8, disc(r)).view(bool) & ~head
     ref_skin = _median_lab(cie, lab == LIP["face"])
     if ref_skin is not None:
-        near = cv2.dilate(region_u8, _disc(2)).view(bool)
+        near = cv2.dilate(region_u8, disc(2)).view(bool)
         ys, xs = np.nonzero(grown & ~near & skin_lab)
         if ys.size:
             d_skin = _dist(cie[ys, xs], ref_skin, _SKIN_W)
@@ -236,7 +236,7 @@ def _grow_old(
     # The fringe of what the colours added.
     added = region & ~grown
     if added.any():
-        region |= cv2.dilate(added.view(np.uint8), _disc(2)).view(bool) & ~head
+        region |= cv2.dilate(added.view(np.uint8), disc(2)).view(bool) & ~head
     return region, enclosed
 
 
@@ -365,7 +365,7 @@ def _colour_additions(
                     sel[at] |= sleeve_like[at]
         like = np.zeros((h, w), np.uint8)
         like[ys[sel], xs[sel]] = 1
-        like = cv2.morphologyEx(like, cv2.MORPH_CLOSE, _disc(2)).view(bool) & cand
+        like = cv2.morphologyEx(like, cv2.MORPH_CLOSE, disc(2)).view(bool) & cand
         box = _bbox(like)
         if box is not None:
             n, comp = cv2.connectedComponents((region | like).view(np.uint8))
@@ -480,7 +480,7 @@ def _skin_in_old(
     like = cv2.medianBlur(like, 5)  # not single pixels of a print
     # ...nor holes in the skin: left as clothes, their fringe would eat into it.
     out = np.zeros((h, w), bool)
-    out[y0:y1, x0:x1] = cv2.morphologyEx(like, cv2.MORPH_CLOSE, _disc(3)).view(bool) & cand_b
+    out[y0:y1, x0:x1] = cv2.morphologyEx(like, cv2.MORPH_CLOSE, disc(3)).view(bool) & cand_b
     return out
 
 
@@ -690,8 +690,8 @@ def _skin_small(
     skin_s = colour * light[..., None]
     # Meet the visible skin without a seam: the difference along its edge, spread inwards
     # and fading over a few tenths of a shoulder width.
-    vis_s = cv2.erode((neck | arms_vis).astype(np.uint8), _disc(2)).astype(bool)  # no speckles
-    edge = vis_s & cv2.dilate(reg_s.astype(np.uint8), _disc(3)).astype(bool)
+    vis_s = cv2.erode((neck | arms_vis).astype(np.uint8), disc(2)).astype(bool)  # no speckles
+    edge = vis_s & cv2.dilate(reg_s.astype(np.uint8), disc(3)).astype(bool)
     if edge.sum() >= 5:
         delta = np.clip(small - skin_s, -60, 60) * edge[..., None]
         spread = push_pull_fill(delta.astype(np.float32), edge.astype(np.float32))
@@ -795,7 +795,7 @@ def _grain(crop_f: np.ndarray, where: np.ndarray) -> float:
     vals = []
     for a, b in bands:
         lo, hi = max(y0, a - 8), min(y1, b + 8)
-        wh = cv2.erode(where[lo:hi, x0:x1].view(np.uint8), _disc(2)).view(bool)[a - lo : b - lo]
+        wh = cv2.erode(where[lo:hi, x0:x1].view(np.uint8), disc(2)).view(bool)[a - lo : b - lo]
         if not wh.any():
             continue
         # The channels' mean (numpy's `mean(axis=2)` is slow on so short an axis).
@@ -889,7 +889,7 @@ def _background_fill(
     known = (lab == 0) & ~region
     # Keep clear of the old clothes' and the person's edges: a soft fringe of them
     # would be copied in.
-    known = cv2.erode(known.astype(np.uint8), _disc(max(1, round(0.006 * sw)))).astype(bool)
+    known = cv2.erode(known.astype(np.uint8), disc(max(1, round(0.006 * sw)))).astype(bool)
     if not known.any():
         known = ~region & ~is_label(lab, _T_HEAD)
         if not known.any():
@@ -926,8 +926,8 @@ def _background_fill(
     )  # of the known background only: the person's edge is no texture
     detail = np.abs(lum - smooth)
     for c in order:
-        todo_s = cv2.dilate((comp == c).astype(np.uint8), _disc(3)).astype(bool) & hole_s
-        ring0 = cv2.dilate(todo_s.astype(np.uint8), _disc(ring_r)).astype(bool) & known_s
+        todo_s = cv2.dilate((comp == c).astype(np.uint8), disc(3)).astype(bool) & hole_s
+        ring0 = cv2.dilate(todo_s.astype(np.uint8), disc(ring_r)).astype(bool) & known_s
         if ring0.sum() < 8 or float(np.mean(detail[ring0])) < _PLAIN:
             continue
         # A few passes: a shift rarely brings known pixels onto all of a long hole (one
@@ -935,7 +935,7 @@ def _background_fill(
         for _ in range(2):
             if todo_s.sum() < 4:
                 break
-            ring_s = cv2.dilate(todo_s.astype(np.uint8), _disc(ring_r)).astype(bool) & known_s
+            ring_s = cv2.dilate(todo_s.astype(np.uint8), disc(ring_r)).astype(bool) & known_s
             if ring_s.sum() < 8:
                 break
             d = _best_shift(small, known_s, todo_s, ring_s)
@@ -1202,7 +1202,3 @@ def _bbox(mask: np.ndarray, margin: int = 0) -> tuple[int, int, int, int] | None
         max(0, cols[0] - margin),
         min(w, cols[-1] + 1 + margin),
     )
-
-
-def _disc(r: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
