@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from flows import classifier_cli, train_cli
 from flows.cli_options import add_s3_endpoint, prefect_defaults, storage_options
 from vton.config import DEFAULT_STORE, RunSettings
-from vton.errors import ConfigError
+from vton.errors import ConfigError, one_line
 
 __all__ = ["main"]
 
@@ -268,7 +268,7 @@ class _QuietConfigErrors(logging.Filter):
 def _config_error(exc: BaseException, command: str, debug: bool) -> int:
     if debug:
         traceback.print_exception(exc)
-    print(f"vton {command}: {one_line_message(exc)}", file=sys.stderr)
+    print(f"vton {command}: {one_line(exc, 2000, typed=False)}", file=sys.stderr)
     return 2
 
 
@@ -323,11 +323,6 @@ def _run_flow(
             print(f"vton: run failed: {failure}", file=sys.stderr)
         return 1
     return 1 if manifest and manifest.get("counts", {}).get("failed") else 0
-
-
-def one_line_message(exc: BaseException) -> str:
-    """`exc`'s message on one line (its class name when it has none)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

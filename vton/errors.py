@@ -55,10 +55,12 @@ class StoreConfigError(ConfigError):
     allowed to use (missing or rejected credentials)."""
 
 
-def one_line(exc: BaseException, limit: int = 500) -> str:
-    """A single-line, bounded message for the index's `error` column."""
+def one_line(exc: BaseException, limit: int = 500, *, typed: bool = True) -> str:
+    """A single-line, bounded message for the index's `error` column. `typed`: an
+    unexpected error is prefixed with its class (bad input never is); the command line
+    passes False for configuration errors, whose message already names what is wrong."""
     text = str(exc) or type(exc).__name__
-    if not isinstance(exc, InvalidInputError):
+    if typed and not isinstance(exc, InvalidInputError):
         text = f"{type(exc).__name__}: {text}"
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
