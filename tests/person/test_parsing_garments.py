@@ -279,3 +279,36 @@ def test_rim_of_a_bare_arm_blended_with_a_light_backdrop_is_arm():
         (sp.mask > 0).astype(np.uint8), np.ones((5, 5), np.uint8)
     ).astype(bool)
     assert (est[top_rim] == LIP["upper-clothes"]).mean() >= 0.8
+
+
+def test_rim_of_the_neck_blended_with_a_light_backdrop_is_neck():
+    # The neck's outline against a white backdrop is a blend no skin test takes: left
+    # "top" above the shoulders, a try-on removed it and left a jagged edge down the side
+    # of the neck. The shirt's own outline on the shoulders stays the shirt's.
+    white = (245, 245, 245)
+    sp = synthetic_person(sleeves="short", shirt=TOP, pants=LOWER, skin=SKIN, background=white)
+    img, lab = sp.image.copy(), sp.labels.copy()
+    neck = lab == NECK
+    assert neck.sum() > 200
+    inner = cv2.erode((sp.mask > 0).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    rows = np.arange(lab.shape[0])[:, None]
+    kp = sp.keypoints
+    rim = neck & ~inner & (sp.mask > 0) & (rows < kp[1, 1] - 3)  # along the outline
+    rim &= ~cv2.dilate((lab == LIP["face"]).astype(np.uint8), np.ones((5, 5))).astype(bool)
+    # (where the neck meets the shirt's collar the two rims are one: left out)
+    shirt = (lab == LIP["upper-clothes"]).astype(np.uint8)
+    rim &= ~cv2.dilate(shirt, np.ones((15, 15), np.uint8)).astype(bool)
+    img[rim] = (0.3 * np.array(SKIN) + 0.7 * np.array(white)).astype(np.uint8)
+    est = _estimate(SyntheticPerson(img, lab, sp.mask, sp.keypoints))
+    assert rim.sum() > 30
+    assert (est[rim] == LIP["upper-clothes"]).mean() <= 0.1, (
+        est[rim] == LIP["upper-clothes"]
+    ).mean()
+    assert (est[rim] == NECK).mean() >= 0.8
+    top_rim = (
+        (lab == LIP["upper-clothes"])
+        & ~cv2.erode((sp.mask > 0).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        & (rows < kp[1, 1] + 0.1 * sp.image.shape[0])
+    )
+    assert top_rim.sum() > 30
+    assert (est[top_rim] == LIP["upper-clothes"]).mean() >= 0.8

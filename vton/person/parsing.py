@@ -690,6 +690,17 @@ def estimate_labels(
                 ids = np.unique(comp[seed])
                 ids = ids[ids > 0]
                 labels_box[np.isin(comp, ids)] = NECK
+            # The neck's rim against a light backdrop, like an arm's: a blend no skin test
+            # takes, left "top" above the shoulders (a try-on removed it, leaving a jagged
+            # edge down the side of the neck). Not the rim of the top itself (a strap's
+            # end on the shoulder's outline), which lies next to more of the top.
+            if rs is not None and ls is not None:
+                top = labels_box == _UPPER
+                skin_lab = (labels_box == NECK) | (labels_box == _FACE)
+                near = cv2.dilate(skin_lab.astype(np.uint8), disc(r)) > 0
+                cloth = cv2.dilate((top & ~rim).astype(np.uint8), disc(r)) > 0
+                above = (ys < max(rs[1], ls[1])) & (np.abs(xs - neck[0]) <= 0.45 * sw)
+                labels_box[rim & near & ~cloth & above & top] = NECK
     if bare_torso:
         # Bare skin elsewhere on the torso (a midriff, a low back or neckline) is skin,
         # not the top: the neck/skin label.
@@ -733,7 +744,7 @@ class MediaPipeParser:
     one graph per thread. Photos over `work_side` px are labelled at that size and the
     result fitted to the full-resolution mask (`fit_labels_to_mask`)."""
 
-    id = "lip-estimate-mediapipe-0.10.21-v4"
+    id = "lip-estimate-mediapipe-0.10.21-v5"
 
     def __init__(self, mesh_size: int = 256, work_side: int = 512) -> None:
         self.mesh_size = mesh_size
