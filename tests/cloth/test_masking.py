@@ -220,7 +220,7 @@ def test_outlines_close_without_repeating_centre_line_points():
 
 
 def test_masker_ids_are_stable_and_name_the_backend():
-    assert make_masker("classical").id == ClassicalMasker().id == "classical-v4"
+    assert make_masker("classical").id == ClassicalMasker().id == "classical-v5"
 
 
 def test_texture_without_a_garment_is_low_confidence_not_a_crash():
@@ -311,3 +311,29 @@ def test_masker_is_deterministic_whatever_ran_before():
     cv2.randu(np.zeros((50, 50), np.float32), 0, 1)  # moves the global generator on
     b = ClassicalMasker().segment(s.image, None, "g")
     assert np.array_equal(a.mask, b.mask) and a.confidence == b.confidence
+
+
+def test_white_tee_on_a_grey_sweep_with_a_dark_band_keeps_the_backdrop_out():
+    """A white tee on a light-grey studio sweep lit in bands (lighter lower down, with a
+    darker band running in from the frame to the tee's side that no smooth backdrop surface
+    follows) and a soft drop shadow: the band is shadow-like and a few levels off the
+    backdrop model, as little as the tee's own faint outline, and must not join the mask
+    as a slab of backdrop attached to its side (048554-like)."""
+    import cv2
+
+    g = render_garment(garment_spec("g", "tee", "plain", (238, 238, 242)))
+    h, w = g.mask.shape
+    y = np.arange(h, dtype=np.float32)[:, None] / h
+    x = np.arange(w, dtype=np.float32)[None, :] / w
+    band = np.exp(-(((y - 0.72) / 0.05) ** 2)) / (1 + np.exp((x - 0.3) / 0.04))
+    grey = 218 + 12 * y - 3 * x - 12 * band
+    backdrop = grey[..., None] * np.float32([1.0, 1.0, 0.985])  # a warm grey
+    shadow = cv2.GaussianBlur(np.roll(g.mask, (8, 8), (0, 1)).astype(np.float32) / 255, (0, 0), 8)
+    backdrop = backdrop * (1 - 0.06 * shadow)[..., None]
+    inside = (g.mask > 0)[..., None]
+    photo = np.where(inside, g.image.astype(np.float32), backdrop)
+    photo += np.random.default_rng(0).normal(0, 0.5, photo.shape)
+    m = ClassicalMasker().mask(photo.clip(0, 255).astype(np.uint8), None, "g")
+    assert iou(m, g.mask) > 0.975
+    away = cv2.dilate(g.mask, np.ones((9, 9), np.uint8)) == 0  # clearly backdrop
+    assert np.count_nonzero(m[away]) < 200

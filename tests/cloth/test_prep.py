@@ -66,7 +66,7 @@ def test_a_good_flat_lay_is_prepared_without_a_note(tmp_path):
     s, item, store = _prepare(tmp_path, 7017, "flatlay")  # a jacket on wooden planks
     assert item.status == "ok" and "low-confidence-mask" not in item.notes, item
     meta = json.loads(store.read_text(f"{item.key}/meta.json"))
-    assert meta["masker"] == "classical-v4" and "flat-lay" in meta["mask_notes"]
+    assert meta["masker"] == "classical-v5" and "flat-lay" in meta["mask_notes"]
     mask = decode_mask(store.read_bytes(f"{item.key}/cloth-mask.png"), "m")
     expected = normalise_garment(s.image, s.mask, CP_VTON_SIZE)[1]
     assert _iou(mask, expected) > 0.9

@@ -246,3 +246,46 @@ def test_merged_reading_is_not_used_for_a_sleeveless_or_short_sleeved_top():
     except InvalidInputError:
         return
     assert g.sleeve == "sleeveless"
+
+
+# 049920-like: long sleeves of three flounces, the first rising to the shoulder line and
+# flaring out past it, each tier wider than the one above, merged with the body down to
+# the hem and hanging below it. Garment units with the hem at y = 1 (rows 40..420).
+TIERED = [(0, 0.02), (0.13, 0.0), (0.3, 0.07), (0.46, 0.26), (0.4, 0.31), (0.49, 0.55),
+          (0.46, 0.58), (0.54, 0.8), (0.5, 0.83), (0.53, 1.08), (0.34, 1.1), (0.3, 1.0),
+          (0, 1.0)]  # fmt: skip
+TIER_TOP, TIER_HEM = 40, 420
+
+
+def _tiered(right) -> np.ndarray:
+    return mirrored_mask(right, shape=(H, W), top=TIER_TOP, bottom=TIER_HEM)
+
+
+def test_tiered_flounce_sleeves_are_read_by_the_shoulder_seams():
+    """The flounces' tips are the top edge's outermost corners, but nothing lies beyond
+    them: the shoulder seams are the corners nearer the neck, where the shoulder line
+    turns down the first flounce, and the body's sides run down from them."""
+    g = garment_geometry(_tiered(TIERED), "tiered")
+    scale = TIER_HEM - TIER_TOP
+    assert g.sleeve == "long"
+    for p, side in ((g.shoulder_left, -1), (g.shoulder_right, 1)):
+        assert p[0] == pytest.approx(W / 2 + side * 0.3 * scale, abs=8)
+        assert p[1] == pytest.approx(TIER_TOP + 0.07 * scale, abs=8)
+    for ap, side in ((g.armpit_left, -1), (g.armpit_right, 1)):
+        assert g.shoulder_y + 0.1 * scale < ap[1] < TIER_TOP + 0.45 * scale
+        assert ap[0] == pytest.approx(W / 2 + side * 0.3 * scale, abs=8)
+    assert g.hem_y == pytest.approx(TIER_HEM, abs=10)  # the body's hem, not the cuffs'
+    torso, left, right = torso_and_sleeve_masks(_tiered(TIERED), g)
+    for side, part in ((-1, left), (1, right)):  # each tier belongs to its sleeve
+        for u, v in ((0.4, 0.25), (0.45, 0.5), (0.5, 0.78), (0.42, 1.05)):
+            x, y = round(W / 2 + side * u * scale), round(TIER_TOP + v * scale)
+            assert part[y, x] == 255 and torso[y, x] == 0, (side, u, v)
+    assert torso[round(TIER_TOP + 0.6 * scale), W // 2] == 255
+
+
+def test_tiers_without_a_shoulder_corner_stay_refused():
+    """The same flounces on a top edge running straight from the neck to the first tip (a
+    raglan, or a shapeless blob): no corner tells where the body's sides are."""
+    raglan = [p for p in TIERED if p != (0.3, 0.07)]
+    with pytest.raises(InvalidInputError, match="garment silhouette not understood"):
+        garment_geometry(_tiered(raglan), "raglan tiers")

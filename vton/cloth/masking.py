@@ -16,7 +16,7 @@ One interface (`Masker`), two back-ends chosen per run by name (`make_masker`):
 Every back-end has an `id` (back-end, version and, for a network, a digest of the model
 file) that goes into the asset digest, the manifest and the index: a change of masker
 re-prepares the garments, and every published image says how its garment was cut out.
-``make_masker(spec).id`` is ``classical-v4`` or ``rembg-<architecture>-<sha256[:12]>``.
+``make_masker(spec).id`` is ``classical-v5`` or ``rembg-<architecture>-<sha256[:12]>``.
 
 Every mask comes with a confidence (`MaskResult`); below `LOW_CONFIDENCE` the cloth stage
 notes ``low-confidence-mask`` in the index instead of passing a doubtful mask on silently.
@@ -295,6 +295,15 @@ def _fit_background(lab: np.ndarray, band: int) -> tuple[list[np.ndarray], float
     return bg, noise, float(keep.mean())
 
 
+def _faint_edges(maps: dict) -> np.ndarray:
+    """(h, w) uint8 Canny edges of the work image at a low threshold (a few noise levels):
+    a white garment's faint outline. Made once per photo, kept in `maps`."""
+    if "faint_edges" not in maps:
+        e = max(4.0, 3.0 * maps["noise"])
+        maps["faint_edges"] = cv2.Canny(maps["smooth"], e, 2.5 * e, L2gradient=True)
+    return maps["faint_edges"]
+
+
 @dataclass(frozen=True, eq=False)
 class _FlatLayImage:
     """A photo prepared for flat-lay GrabCut, all at `ClassicalMasker.flat_side`.
@@ -328,11 +337,16 @@ class ClassicalMasker:
        threshold (`low_threshold`, a level or two) lets in a white garment that is nowhere
        clearly off the backdrop (~237 on ~246); what only it adds stays where a
        low-threshold edge bounds it (`_faint_with_outline`: not a canvas rectangle, a
-       shadow beyond the outline, or backdrop enclosed between trouser legs).
+       shadow beyond the outline, or backdrop enclosed between trouser legs). Before the
+       watershed that settles the outline, undecided pockets at the backdrop's colour that
+       open onto the backdrop are marked backdrop (`_backdrop_pockets`: light thrown back
+       beside a white garment).
     4. GrabCut on a small copy, seeded from that mask, relabels whole regions the colour
        rules got wrong (shadow tongues, prints the backdrop colour at the border); skipped
        when there is nothing of that kind near the mask (it is most of the cost).
-    5. Holes are filled, the largest component kept, thin parts the morphology dropped
+    5. Shadow-like slabs along the outline that no edge bounds and that run in from the
+       frame go (`_shadow_without_outline`: a sweep's darker band beside a white garment).
+       Holes are filled, the largest component kept, thin parts the morphology dropped
        (a cami's 2-5 px straps) put back (`_thin_parts`), and the boundary placed at full
        resolution where the colour is half-way between the backdrop and the garment.
        Edges in the frame band (a canvas pad) do not count against the confidence.
@@ -350,7 +364,7 @@ class ClassicalMasker:
     the photo.
     """
 
-    id = "classical-v4"
+    id = "classical-v5"
 
     def __init__(
         self,
@@ -412,7 +426,8 @@ class ClassicalMasker:
             m0 = self._initial(maps)
             _check_area(m0, item)
             m1 = self._grabcut(small, m0, maps)
-            m1 = self._thin_parts(maps, largest_component(fill_holes(m1)))
+            m1 = self._shadow_without_outline(maps, largest_component(fill_holes(m1)))
+            m1 = self._thin_parts(maps, m1)
             if _has_area(m1):
                 conf, notes = self._confidence(maps, m1)
                 studio = MaskResult(self._upsample(m1, maps["dist_raw"], (h, w)), conf, notes)
@@ -554,6 +569,7 @@ class ClassicalMasker:
         markers = np.zeros((sh, sw), np.int32)
         markers[cv2.dilate(region, kernel) == 0] = 1
         markers[deep | ((strong > 0) & (dt > 1.5))] = 2
+        markers[self._backdrop_pockets(maps, markers)] = 1
         if dbg is not None:
             dbg["region"] = region
             dbg["markers"] = (markers * 120).clip(0, 255).astype(np.uint8)
@@ -561,6 +577,36 @@ class ClassicalMasker:
         m0 = np.where(markers == 2, 255, 0).astype(np.uint8)
         m0 = cv2.morphologyEx(m0, cv2.MORPH_OPEN, kernel)
         return largest_component(fill_holes(m0))
+
+    @staticmethod
+    def _backdrop_pockets(maps: dict, markers: np.ndarray) -> np.ndarray:
+        """(h, w) bool: undecided pixels at the backdrop's colour that open onto the
+        backdrop, to be marked backdrop before the watershed.
+
+        Beside a white garment on a light-grey sweep the backdrop is often a level or two
+        off its model (light thrown back by the garment, a band the border did not show):
+        just past the faint threshold, it joins the generous region. The watershed would
+        then put the garment's edge wherever that pocket's gentle texture is steepest,
+        often out in the backdrop, since a white garment's own outline there is faint too.
+        A pocket at (nearly) the backdrop's colour, connected to the backdrop outside the
+        region without crossing an edge, is backdrop: marked so (a pixel in from its edge,
+        where its colour meets the garment's), the flood from the garment meets it on the
+        outline. Such colours enclosed by the garment (a print the backdrop's colour) do
+        not open onto the backdrop and stay undecided.
+        """
+        backdrop = (markers == 1) | ((markers == 0) & (maps["dist"] < 1.5 * maps["lo"]))
+        # Never across an outline, however faint: a white garment's side at the backdrop's
+        # colour behind a visible edge is garment.
+        backdrop &= cv2.dilate(_faint_edges(maps), None) == 0
+        backdrop = cv2.erode(backdrop.astype(np.uint8), None)
+        pale = (backdrop > 0) & (markers == 0)
+        n, comp = cv2.connectedComponents(backdrop, connectivity=8)
+        if n <= 1:
+            return pale
+        outside = np.zeros(n, bool)
+        outside[np.unique(comp[markers == 1])] = True
+        outside[0] = False
+        return pale & outside[comp]
 
     def _faint_with_outline(
         self, maps: dict, region: np.ndarray, ring: np.ndarray, kernel: np.ndarray
@@ -587,8 +633,7 @@ class ClassicalMasker:
         flat = _components_where(extra, dist <= maps["lo"], 0.5)
         region = cv2.bitwise_and(region, cv2.bitwise_not(flat))
         extra = cv2.bitwise_and(extra, cv2.bitwise_not(flat))
-        e = max(4.0, 3.0 * maps["noise"])
-        faint_edges = cv2.Canny(maps["smooth"], e, 2.5 * e, L2gradient=True)
+        faint_edges = _faint_edges(maps)
         near_edge = cv2.dilate(faint_edges, np.ones((5, 5), np.uint8)) > 0
         # Split the rest along those edges: a soft shadow beyond a white garment's faint
         # outline is then a part of its own, whose outer boundary has no edge.
@@ -605,6 +650,55 @@ class ClassicalMasker:
         drop = (total > 0) & (hits < 0.5 * total)
         drop[0] = False
         return np.where(drop[labels], 0, region).astype(np.uint8)
+
+    @staticmethod
+    def _shadow_without_outline(maps: dict, m: np.ndarray) -> np.ndarray:
+        """`m` less the shadow-like parts on its outline that no edge bounds.
+
+        A light-grey sweep is lit in bands: where the backdrop is a few levels darker than
+        its smooth model (a band low down, the floor's curve), it is shadow-like (darker,
+        the backdrop's chroma) and, beside a white garment whose own fabric differs from
+        the backdrop by as little, it joins the mask as a slab attached to the garment's
+        side. A white garment's own shaded side is shadow-like too, but it ends in its
+        outline, a visible step however faint; the slab ends where the backdrop merely
+        returns to its model, and it runs in from the frame. So each shadow-like part of
+        the mask, split from the rest along faint edges, goes when it lies along the mask's
+        outline, edges run along less than half of its share of it (as
+        `_faint_with_outline` judges what only the faint threshold added) and it reaches
+        the frame; never more than a small share of the garment. (h, w) uint8 {0, 255} in
+        and out.
+        """
+        part = (m > 0) & maps["shadow"]
+        if not part.any():
+            return m
+        faint_edges = _faint_edges(maps)
+        near_edge = cv2.dilate(faint_edges, np.ones((5, 5), np.uint8)) > 0
+        part &= cv2.dilate(faint_edges, None) == 0
+        part = cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, None)
+        n, labels = cv2.connectedComponents(part, connectivity=8)
+        if n <= 1:
+            return m
+        outline = (m > 0) & (cv2.erode(m, None) == 0)
+        lab = labels[outline]
+        total = np.bincount(lab, minlength=n).astype(np.float64)
+        hits = np.bincount(lab, weights=near_edge[outline].astype(np.float64), minlength=n)
+        area = np.bincount(labels.ravel(), minlength=n)
+        # Specks along a faint outline are the outline's own shading; a part as large as a
+        # good share of the garment is the garment itself (a grey one on grey, all of it
+        # shadow-like), which this rule cannot judge.
+        size = np.count_nonzero(m)
+        drop = (area >= 0.002 * size) & (area <= 0.15 * size) & (hits < 0.5 * total)
+        # A slab lies along the outline (an outer boundary at least as long as its breadth);
+        # a part that meets the outline only at a few pixels is inside the garment, whose
+        # own outline is elsewhere. And it runs in from the frame, as the backdrop's light
+        # does (a white garment's shaded sleeve on white does not); one that runs along the
+        # frame for longer than along the outline is a garment cut by the frame.
+        framed = np.bincount(labels[_border(*m.shape, max(2, min(m.shape) // 50))], minlength=n)
+        drop &= (total >= np.sqrt(area)) & (framed > 0) & (framed <= total)
+        drop[0] = False
+        if not drop.any():
+            return m
+        return largest_component(fill_holes(np.where(drop[labels], 0, m).astype(np.uint8)))
 
     @staticmethod
     def _thin_parts(maps: dict, m: np.ndarray) -> np.ndarray:
@@ -1118,7 +1212,7 @@ def make_masker(name: str) -> Masker:
 
     Spec syntax:
 
-    * ``classical``: `ClassicalMasker`, no weights. ``id`` ``classical-v4``.
+    * ``classical``: `ClassicalMasker`, no weights. ``id`` ``classical-v5``.
     * ``rembg:<path/to/model.onnx>``: `RembgMasker` on that local file; the architecture is
       the file's stem when it names one (``u2net_cloth_seg.onnx``, ``isnet-general-use.onnx``,
       ``birefnet-general.onnx``...), else ``u2net``.

@@ -97,6 +97,12 @@ MIN_NECK_HALF = 0.04
 #: Most the two shoulder corners' distances from the centre may differ (ratio) before the
 #: farther one is taken for a ruffle's or a puff's corner and the nearer one mirrored.
 MAX_SHOULDER_ASYMMETRY = 1.25
+#: For tiered or flounced sleeves (`_merged_sleeves`): least depth of the shoulder seam's
+#: corner above the chord from the neck side to the flounce's tip, per that chord's length.
+#: A raglan's or a shapeless blob's top edge runs (nearly) straight from neck to tip.
+MIN_TIER_CORNER = 0.05
+#: ... and least drop from that corner down to the tip (fraction of garment height).
+MIN_TIER_DROP = 0.05
 #: Least reach of a merged sleeve past the line down from its shoulder, above the armpit
 #: (fraction of garment height): a sleeve hanging from the shoulder seam bulges out of it
 #: at once; a sleeveless armhole stays inside it.
@@ -629,6 +635,13 @@ def _shoulder(top: np.ndarray, neck: Point, outer_end: np.ndarray, side: int, h:
     canvas height, where a column is empty) farthest above the chord from the neck side to
     the side's outer end, i.e. the corner where the shoulder line turns down the sleeve or
     the armhole."""
+    return _top_corner(top, neck, outer_end, side, h)[0]
+
+
+def _top_corner(
+    top: np.ndarray, neck: Point, outer_end: np.ndarray, side: int, h: int
+) -> tuple[np.ndarray, float]:
+    """`_shoulder`'s corner and how far (px) it lies above the chord (0 for none)."""
     nx = int(neck[0])
     # (a sleeveless side's outer end is on its side line, which may run off the canvas)
     ex = min(max(round(float(outer_end[0])), 0), top.size - 1)
@@ -638,13 +651,14 @@ def _shoulder(top: np.ndarray, neck: Point, outer_end: np.ndarray, side: int, h:
     chord = outer_end - np.asarray(neck)
     norm = np.hypot(*chord)
     if pts.shape[0] == 0 or norm < 1e-6:
-        return np.asarray(neck, np.float64)
+        return np.asarray(neck, np.float64), 0.0
     # distance above the chord (towards the top-outside)
     n = np.array([chord[1], -chord[0]]) / norm
     if n[1] > 0:
         n = -n
     d = (pts - np.asarray(neck)) @ n
-    return pts[int(np.argmax(d))]
+    k = int(np.argmax(d))
+    return pts[k], float(d[k])
 
 
 def _second_reading_frame(fg: np.ndarray) -> tuple | None:
@@ -683,11 +697,11 @@ def _merged_sleeves(fg: np.ndarray) -> GarmentGeometry | None:
     outside them is sleeve. A body narrower at the hem than at the shoulders is then read a
     little wide there (it is drawn with its true outline; only the sizing uses the lines).
     """
-    h, w = fg.shape
+    h = fg.shape[0]
     frame = _second_reading_frame(fg)
     if frame is None:
         return None
-    y0, y1, gh, hem_y, _, top, neck_pts, cx, icx = frame
+    y0, y1, gh, _, _, top, neck_pts, _, icx = frame
     band = np.arange(y0, y1 - int(0.02 * gh))
     shoulders = {}
     for side, neck in ((-1, neck_pts[0]), (1, neck_pts[1])):
@@ -696,6 +710,33 @@ def _merged_sleeves(fg: np.ndarray) -> GarmentGeometry | None:
             return None
         j = int(np.nanargmin(oc) if side < 0 else np.nanargmax(oc))
         shoulders[side] = _shoulder(top, neck, np.array([oc[j], band[j]]), side, h)
+    geom = _read_by_shoulders(fg, frame, dict(shoulders))
+    if geom is not None:
+        return geom
+    # Tiered or flounced sleeves: the first flounce rises to the shoulder line and flares
+    # out past it, so the corner found above is the flounce's tip, with nothing beyond it.
+    # The shoulder seam is then the top edge's corner between the neck and that tip, where
+    # the shoulder line turns down the flounce: only a real corner (a raglan or a blob's
+    # edge runs straight from the neck to the tip), with the tip below and outside it.
+    seams = {}
+    for side, neck in ((-1, neck_pts[0]), (1, neck_pts[1])):
+        tip = shoulders[side]
+        seam, depth = _top_corner(top, neck, tip, side, h)
+        chord = float(np.hypot(*(tip - np.asarray(neck))))
+        lower, outer = tip[1] - seam[1], side * (tip[0] - seam[0])
+        if depth < MIN_TIER_CORNER * chord or lower < MIN_TIER_DROP * gh or outer <= 0:
+            return None
+        seams[side] = seam
+    return _read_by_shoulders(fg, frame, seams)
+
+
+def _read_by_shoulders(
+    fg: np.ndarray, frame: tuple, shoulders: dict[int, np.ndarray]
+) -> GarmentGeometry | None:
+    """`_merged_sleeves`' reading from its shoulder corners (viewer's left -1, right +1),
+    or None when they do not give a top with long sleeves merged with its body."""
+    h, w = fg.shape
+    y0, _, gh, hem_y, _, top, neck_pts, cx, icx = frame
     out = {side: side * (shoulders[side][0] - cx) for side in (-1, 1)}
     near = min(out, key=out.get)
     if out[-near] > MAX_SHOULDER_ASYMMETRY * out[near]:
