@@ -18,6 +18,7 @@ from vton.cloth.classify import Classification
 from vton.cloth.silhouette_reading import (
     CATEGORY_LIKELIHOOD,
     DRESS_MIN_LENGTH,
+    LONG_SLEEVE_CHEST,
     READING_VERSION,
     SLEEVE_LIKELIHOOD,
     FusedClassifier,
@@ -29,6 +30,8 @@ from vton.cloth.silhouette_reading import (
     sleeve_evidence,
     smooth_backdrop,
 )
+from vton.errors import InvalidInputError
+from vton.render.garment_geometry import garment_geometry
 
 H, W = 512, 512
 TOP, BOTTOM = 40, 472
@@ -117,6 +120,87 @@ def test_a_dress_is_not_read_as_a_top():
     r = read_silhouette(_mask("dress"))
     assert category_evidence(r) in ("dress-length", None), r
     assert r.legs == 0.0
+
+
+# Maxi dresses, 4.5 chest widths from shoulder to hem: far longer than the renderer's reader
+# takes a top to be, so it refuses them; a narrow bodice, a waist at 30 %, a gentle A-line.
+_MAXI_BODY = [(0.095, 0.3), (0.17, 1.0), (0, 1.0)]
+MAXI = {
+    "long": [(0, 0.03), (0.04, 0.0), (0.10, 0.015), (0.28, 0.40), (0.24, 0.42), (0.11, 0.16),
+             *_MAXI_BODY],
+    "short": [(0, 0.03), (0.04, 0.0), (0.10, 0.015), (0.19, 0.10), (0.16, 0.13), (0.11, 0.12),
+              *_MAXI_BODY],
+    # its A-line skirt, squashed, is what the reader takes for bell sleeves merged with
+    # the body down to the hem
+    "sleeveless": [(0, 0.05), (0.06, 0.0), (0.08, 0.0), (0.115, 0.12), *_MAXI_BODY],
+}  # fmt: skip
+
+
+def _maxi(sleeve: str) -> np.ndarray:
+    return mirrored_mask(MAXI[sleeve], shape=(1024, 768), top=40, bottom=1000)
+
+
+@pytest.mark.parametrize("sleeve", ["long", "short", "sleeveless"])
+def test_a_long_dress_the_reader_refuses_is_read_squashed_with_its_sleeves(sleeve):
+    mask = _maxi(sleeve)
+    with pytest.raises(InvalidInputError):
+        garment_geometry(mask)  # far too long for a top: the first reading refuses it
+    r = read_silhouette(mask)
+    assert r.upright_top and r.squashed and r.sleeve == sleeve, r
+    assert sleeve_evidence(r) == sleeve and category_evidence(r) == "dress-length"
+    # its lengths are the real ones, not the squashed copy's: shoulder (y 0.015) to hem
+    # (1.0) over a 0.22 wide chest
+    assert r.length_to_chest == pytest.approx(0.985 / 0.22, rel=0.12)
+
+
+def test_a_squashed_sleeve_is_long_or_short_by_its_length_over_the_chest():
+    """The reader's own rule (a share of the body's length) would call a maxi dress's long
+    sleeve short; over the chest width it is long (0.9 chest widths >= LONG_SLEEVE_CHEST)."""
+    r = read_silhouette(_maxi("long"))
+    assert r.sleeve_length is not None and r.length_to_chest is not None
+    over_chest = r.sleeve_length * r.length_to_chest
+    assert over_chest >= LONG_SLEEVE_CHEST and r.sleeve_length < 0.55
+    assert read_silhouette(_maxi("short")).sleeve_length * 4.5 < LONG_SLEEVE_CHEST
+
+
+def test_a_squashed_dress_reading_moves_an_unsure_cnn_sleeve():
+    """The CNN calls a short-sleeved dress sleeveless (as it did dresses with puff sleeves
+    on studio shots): the squashed reading's short sleeves win; the category stays."""
+    r = read_silhouette(_maxi("short"))
+    c = fuse(_dist(CATS, "dress", 0.9), _dist(SLEEVE_NAMES, "sleeveless", 0.6), r)
+    assert (c.category, c.sleeve) == ("dress", "short")
+
+
+def test_a_tall_blob_is_not_read_squashed():
+    """Squashing is for garments laid out upright: a tall crumpled outline stays unread."""
+    tall = cv2.resize(_blob(3), (200, 700), interpolation=cv2.INTER_NEAREST)
+    r = read_silhouette(tall)
+    assert not r.upright_top and not r.squashed and category_evidence(r) is None
+
+
+def test_the_canvas_is_cut_to_the_garments_box_as_its_pixels_give_it():
+    """`_canvas_mask` finds the box from rows and columns (fast on a whole photo's mask):
+    the same canvas as cutting to the box of np.nonzero's pixels."""
+    from vton.cloth.normalise import HIRES_SIZE
+    from vton.cloth.silhouette_reading import _canvas_mask
+
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        m = np.zeros((700, 520), np.uint8)
+        y, x = rng.integers(0, 400), rng.integers(0, 300)
+        m[y : y + rng.integers(40, 300), x : x + rng.integers(40, 220)] = 255
+        sy, sx = rng.integers(0, 690), rng.integers(0, 510)
+        m[sy : sy + 8, sx : sx + 8] = 255  # a stray speck widens the box
+        ys, xs = np.nonzero(m)
+        crop = m[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        out = _canvas_mask(m)
+        assert out is not None and out.shape == HIRES_SIZE
+        ch, cw = crop.shape
+        scale = min(0.9 * HIRES_SIZE[0] / ch, 0.9 * HIRES_SIZE[1] / cw)
+        rows, cols = np.flatnonzero(out.any(1)), np.flatnonzero(out.any(0))
+        assert abs(np.ptp(rows) + 1 - ch * scale) <= 3, (np.ptp(rows), ch * scale)
+        assert abs(np.ptp(cols) + 1 - cw * scale) <= 3, (np.ptp(cols), cw * scale)
+    assert _canvas_mask(np.zeros((50, 50), np.uint8)) is None
 
 
 def test_trousers_have_two_legs_under_a_waistband():
