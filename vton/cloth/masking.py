@@ -304,6 +304,21 @@ def _faint_edges(maps: dict) -> np.ndarray:
     return maps["faint_edges"]
 
 
+def _outline_support(
+    maps: dict, mask: np.ndarray, labels: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each of the `n` components of `labels`: how many pixels of `mask`'s outline it
+    holds, and how many of those lie within 2 px of a faint edge (`_faint_edges`). A
+    garment's own edge is a visible step however faint; a part whose share of the outline
+    has no edge along it is backdrop that joined the mask."""
+    near_edge = cv2.dilate(_faint_edges(maps), np.ones((5, 5), np.uint8)) > 0
+    outline = (mask > 0) & (cv2.erode(mask, None) == 0)
+    lab = labels[outline]
+    total = np.bincount(lab, minlength=n).astype(np.float64)
+    hits = np.bincount(lab, weights=near_edge[outline].astype(np.float64), minlength=n)
+    return total, hits
+
+
 @dataclass(frozen=True, eq=False)
 class _FlatLayImage:
     """A photo prepared for flat-lay GrabCut, all at `ClassicalMasker.flat_side`.
@@ -633,18 +648,13 @@ class ClassicalMasker:
         flat = _components_where(extra, dist <= maps["lo"], 0.5)
         region = cv2.bitwise_and(region, cv2.bitwise_not(flat))
         extra = cv2.bitwise_and(extra, cv2.bitwise_not(flat))
-        faint_edges = _faint_edges(maps)
-        near_edge = cv2.dilate(faint_edges, np.ones((5, 5), np.uint8)) > 0
         # Split the rest along those edges: a soft shadow beyond a white garment's faint
         # outline is then a part of its own, whose outer boundary has no edge.
-        extra = cv2.bitwise_and(extra, cv2.bitwise_not(cv2.dilate(faint_edges, None)))
+        extra = cv2.bitwise_and(extra, cv2.bitwise_not(cv2.dilate(_faint_edges(maps), None)))
         n, labels = cv2.connectedComponents(extra, connectivity=8)
         if n <= 1:
             return region
-        outline = (region > 0) & (cv2.erode(region, None) == 0)
-        lab = labels[outline]
-        total = np.bincount(lab, minlength=n).astype(np.float64)
-        hits = np.bincount(lab, weights=near_edge[outline].astype(np.float64), minlength=n)
+        total, hits = _outline_support(maps, region, labels, n)
         # A part inside the others (between folds or a print's edges) has no outer boundary
         # to judge: it goes with them.
         drop = (total > 0) & (hits < 0.5 * total)
@@ -671,17 +681,12 @@ class ClassicalMasker:
         part = (m > 0) & maps["shadow"]
         if not part.any():
             return m
-        faint_edges = _faint_edges(maps)
-        near_edge = cv2.dilate(faint_edges, np.ones((5, 5), np.uint8)) > 0
-        part &= cv2.dilate(faint_edges, None) == 0
+        part &= cv2.dilate(_faint_edges(maps), None) == 0
         part = cv2.morphologyEx(part.astype(np.uint8), cv2.MORPH_OPEN, None)
         n, labels = cv2.connectedComponents(part, connectivity=8)
         if n <= 1:
             return m
-        outline = (m > 0) & (cv2.erode(m, None) == 0)
-        lab = labels[outline]
-        total = np.bincount(lab, minlength=n).astype(np.float64)
-        hits = np.bincount(lab, weights=near_edge[outline].astype(np.float64), minlength=n)
+        total, hits = _outline_support(maps, m, labels, n)
         area = np.bincount(labels.ravel(), minlength=n)
         # Specks along a faint outline are the outline's own shading; a part as large as a
         # good share of the garment is the garment itself (a grey one on grey, all of it
