@@ -12,8 +12,10 @@ its typical value it becomes a gain map that can multiply any garment. Two bands
 The old clothes' own print must not come across as shading (a logo would ghost onto the
 new shirt). Prints differ from shading in two ways used here: they change colour, not only
 brightness (pixels whose chroma is far from the clothes' dominant chroma get no weight,
-and the gap is filled from around them), and they are thin strokes (a median filter
-removes them before the wrinkle band is taken). The gain is normalised so that its median
+and the gap is filled from around them), and they are strokes with sharp edges (a median
+filter removes thin ones before the wrinkle band is taken; wider ones, black letters on a
+white tee, step off the local light by more than any fold's shadow and are set aside with
+their rims, `PRINT_STEP`). The gain is normalised so that its median
 over the region is 1 and the garment's colour stays true where the light is typical.
 
 Arrays: images (H, W, 3) uint8 RGB or float32 0..255; masks (H, W) bool, or float32 0..1
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from vton.geometry.capsules import disc
 
 __all__ = [
     "luminance",
@@ -45,6 +49,14 @@ _WORK_SHOULDER = 96.0
 #: Spread (std, log luminance) of the fold band a plain fabric shows; more is a pattern.
 _PLAIN_BAND_STD = 0.07
 _LOG_MIN, _LOG_MAX = float(np.log(0.55)), float(np.log(1.4))
+#: Log-luminance step off the local light beyond which the old top shows print, not light
+#: (a fold's shadow is a gentler, smaller dip; the fold band is clipped at 0.2 anyway).
+PRINT_STEP = 0.25
+#: ... and of at least this many 8-bit levels.
+PRINT_MIN_LEVELS = 12.0
+#: A print's strokes are set aside with this rim (shoulder widths): their anti-aliased
+#: edges are part of them.
+PRINT_RIM = 0.025
 
 
 def luminance(rgb: np.ndarray) -> np.ndarray:
@@ -181,21 +193,62 @@ def shading_gain(
     weight = (weight * ((dev > _LOG_MIN - 0.3) & (dev < _LOG_MAX + 0.3))).astype(np.float32)
     if not (weight > 0).any():
         return np.ones((h, w), np.float32)
-    low = normalised_blur(dev.astype(np.float32), weight, max(1.0, 0.1 * sw))
-    fine = normalised_blur(dev.astype(np.float32), weight, max(0.6, 0.012 * sw))
-    band = np.clip(fine - low, -0.2, 0.2) * weight
     # Light and folds on a plain top vary smoothly and little; a sheer, lace or patterned
     # old top varies far more (skin and a bra through mesh, a print's blocks), and its
     # "shading" would print ghosts of it on the new garment: read it the less, the more
-    # its band varies beyond a plain fabric's.
-    spread = float(np.std(band[weight > 0.5])) if (weight > 0.5).sum() > 16 else 0.0
-    calm = min(1.0, _PLAIN_BAND_STD / max(spread, 1e-6)) ** 2
+    # its band varies beyond a plain fabric's (judged before its print strokes are set
+    # aside: what is left of a mesh between them still holds the bra's shape).
+    calm = _calm(_bands(dev, weight, sw)[1], weight)
+    weight *= ~_print_strokes(dev, weight > 0.5, sw, ref)
+    if not (weight > 0).any():
+        return np.ones((h, w), np.float32)
+    low, band = _bands(dev, weight, sw)
     log_gain = calm * (strength * np.clip(low, _LOG_MIN, _LOG_MAX) + wrinkles * band)
     log_gain -= float(np.median(log_gain[reg]))
     gain = np.exp(log_gain).astype(np.float32)
     if f < 1.0:
         gain = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
     return gain
+
+
+def _bands(dev: np.ndarray, weight: np.ndarray, sw: float) -> tuple[np.ndarray, np.ndarray]:
+    """The light (a blur a tenth of the shoulder width) and the fold band (down to a
+    hundredth) of log luminance `dev`, read where `weight` > 0."""
+    dev = dev.astype(np.float32)
+    low = normalised_blur(dev, weight, max(1.0, 0.1 * sw))
+    fine = normalised_blur(dev, weight, max(0.6, 0.012 * sw))
+    return low, np.clip(fine - low, -0.2, 0.2) * weight
+
+
+def _calm(band: np.ndarray, weight: np.ndarray) -> float:
+    """How much of the light to take, 0..1: all of it while the fold band varies no more
+    than a plain fabric's (`_PLAIN_BAND_STD`), less as it varies more."""
+    spread = float(np.std(band[weight > 0.5])) if (weight > 0.5).sum() > 16 else 0.0
+    return min(1.0, _PLAIN_BAND_STD / max(spread, 1e-6)) ** 2
+
+
+def _print_strokes(dev: np.ndarray, known: np.ndarray, sw: float, ref: float) -> np.ndarray:
+    """(h, w) bool: where the old top's luminance steps off its local light by more than
+    `PRINT_STEP`, grown by `PRINT_RIM` shoulder widths: a print's strokes and their soft rims.
+
+    A print the garment's own colour family (black letters on a white tee) passes the
+    chroma test, and its strokes are too wide for the median; its anti-aliased rims and
+    grey parts then stand out of the light as a ghost of the lettering on the new garment.
+    Light varies smoothly: its local median over a third of the shoulder width (robust to
+    strokes covering less than half of it) is the light, and what steps away from it
+    sharply is print, by `PRINT_STEP` and by `PRINT_MIN_LEVELS` at least (a dark fabric's
+    noise is a large step in log luminance, and a small one in light). `dev`: log
+    luminance less `ref`; `known`: pixels of the old top that count.
+    """
+    lo, hi = _LOG_MIN - 0.3, _LOG_MAX + 0.3
+    filled = push_pull_fill(np.where(known, dev, 0.0).astype(np.float32), known.astype(np.float32))
+    code = np.clip((filled - lo) / (hi - lo) * 255.0, 0, 255).astype(np.uint8)
+    k = max(3, round(sw / 3.0) | 1)
+    light = cv2.medianBlur(code, k).astype(np.float32) * np.float32((hi - lo) / 255.0) + lo
+    step = np.abs(np.exp(dev) - np.exp(light)) * np.float32(np.exp(ref) * 255.0)
+    strokes = ((np.abs(dev - light) > PRINT_STEP) & (step > PRINT_MIN_LEVELS)).astype(np.uint8)
+    r = max(1, round(PRINT_RIM * sw))
+    return cv2.dilate(strokes, disc(r)) > 0
 
 
 def apply_gain(rgb: np.ndarray, gain: np.ndarray) -> np.ndarray:
