@@ -10,6 +10,7 @@ from tests.render.helpers import PersonSpec, person_asset
 from vton.cloth.landmarks import garment_landmarks
 from vton.cloth.prep import ClothAsset
 from vton.render.base import RenderRequest
+from vton.render.front_neckline import inside_of_back
 from vton.render.garment_geometry import garment_geometry, inner_back
 from vton.render.physical import PhysicalRenderer
 
@@ -73,3 +74,66 @@ def test_inside_of_the_back_is_not_drawn_over_the_neck():
     front = np.abs(out.astype(np.int16) - np.array((200, 30, 60))).max(-1) <= 40
     assert front.sum() > 5000  # the tee is drawn ...
     assert grey.sum() < 20  # ... without the inside of its back
+
+
+def _photo(m: np.ndarray, fabric=(235, 235, 232)) -> np.ndarray:
+    image = np.full((*m.shape, 3), 255, np.uint8)
+    image[m > 0] = fabric
+    return image
+
+
+def _inside_above(m: np.ndarray, g, depth: float) -> np.ndarray:
+    """Mask pixels above an elliptical front neckline `depth` neck half widths below the
+    neck sides, between them: the inside of the back a photo shows."""
+    (xl, yl), (xr, yr) = g.neck_left, g.neck_right
+    half, cx, ny = (xr - xl) / 2, (xl + xr) / 2, (yl + yr) / 2
+    ys, xs = np.mgrid[: m.shape[0], : m.shape[1]].astype(np.float64)
+    u = np.clip((xs - cx) / half, -1, 1)
+    front = ny + depth * half * np.sqrt(1 - u**2)
+    return (ys < front) & (np.abs(xs - cx) < half) & (m > 0)
+
+
+def test_a_deeper_inside_the_photo_shows_is_found_whole():
+    # a ghost mannequin's grey crescent reaching well below a crew neck's front drop
+    m = _tee(0.03)
+    g = garment_geometry(m)
+    grey = _inside_above(m, g, 1.3)
+    image = _photo(m)
+    image[grey] = (150, 150, 152)
+    found = inside_of_back(image, m, g)
+    silhouette = inner_back(m, g)
+    assert grey.sum() > 1.3 * silhouette.sum()  # the crew estimate leaves part of it
+    assert (found & grey).sum() >= 0.95 * grey.sum()
+    assert (found & ~grey).sum() <= 0.03 * grey.sum()  # the front stays garment
+
+
+def test_a_tanks_lining_through_a_scoop_is_found():
+    # the top edge at the centre is the back, well below the sides: no crew estimate,
+    # but the photo shows the grey lining down to the front neckline
+    m = _tee(0.08)
+    g = garment_geometry(m)
+    assert not inner_back(m, g).any()
+    lining = _inside_above(m, g, 1.2)
+    image = _photo(m)
+    image[lining] = (140, 142, 140)
+    found = inside_of_back(image, m, g)
+    assert (found & lining).sum() >= 0.95 * lining.sum()
+    assert (found & ~lining).sum() <= 0.03 * lining.sum()
+    # without a lining, the same scoop's top edge is its front: nothing is taken
+    assert not inside_of_back(_photo(m), m, g).any()
+
+
+def test_stripes_and_prints_at_the_neck_are_not_taken_for_the_inside():
+    m = _tee(0.03)
+    g = garment_geometry(m)
+    image = _photo(m)
+    rows = (np.arange(H) // 6) % 2 == 0
+    image[rows[:, None] & (m > 0)] = (30, 30, 40)  # a breton stripe across the neckline
+    assert (inside_of_back(image, m, g) == inner_back(m, g)).all()
+    # a dark print below the neckline, not reaching the neck sides
+    image = _photo(m)
+    (xl, yl), (xr, _) = g.neck_left, g.neck_right
+    cx, half = round((xl + xr) / 2), (xr - xl) / 2
+    y = round(yl + 0.9 * half)
+    image[y : y + round(half), cx - round(0.5 * half) : cx + round(0.5 * half)] = (40, 30, 120)
+    assert (inside_of_back(image, m, g) == inner_back(m, g)).all()

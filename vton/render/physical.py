@@ -60,10 +60,10 @@ from vton.person.labels import LIP
 from vton.person.parsing import estimate_labels, face_ellipse
 from vton.render.base import PairwiseRenderer, RenderOutput, RenderRequest
 from vton.render.body import ARM_HALF, SEAM_OUT, SEAM_UP, Body, arm_segments, body_frame, unit
+from vton.render.front_neckline import inside_of_back
 from vton.render.garment_geometry import (
     GarmentGeometry,
     garment_geometry,
-    inner_back,
     torso_and_sleeve_masks,
 )
 from vton.render.removal import ARMS, HEAD, is_label, label_table, remove_old_clothes
@@ -88,7 +88,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "6"
+PHYSICAL_VERSION = "7"
 
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)
@@ -592,20 +592,18 @@ class PhysicalRenderer(PairwiseRenderer):
         body, labels, measure = self._memo.get(
             person, lambda: self._person_frame(person, f"{item} person")
         )
-        geom_full = self._memo.get(
-            cloth.mask, lambda: garment_geometry(cloth.mask, f"{item} garment")
-        )
+        geom_full, worn_mask = self._memo.get(cloth.mask, lambda: _worn(cloth, f"{item} garment"))
         plan = plan_drape(geom_full, body, measure, regularisation=self.regularisation)
         # Reduce the garment when it is drawn much smaller than its canvas: antialiasing,
         # and less to sample.
         f = min(1.0, 1.5 * plan.scale)
         if f >= 0.95:
-            return Drape(body, labels, plan, cloth.image, cloth.mask)
+            return Drape(body, labels, plan, cloth.image, worn_mask)
         h0, w0 = cloth.mask.shape
         size = (max(8, round(w0 * f)), max(8, round(h0 * f)))
         f = size[1] / h0
         g_img = cv2.resize(cloth.image, size, interpolation=cv2.INTER_AREA)
-        g_mask = cv2.resize(cloth.mask, size, interpolation=cv2.INTER_AREA)
+        g_mask = cv2.resize(worn_mask, size, interpolation=cv2.INTER_AREA)
         geom = replace(geom_full.scaled(f), width=size[0], height=size[1])
         plan = plan_drape(geom, body, measure, regularisation=self.regularisation)
         return Drape(body, labels, plan, g_img, g_mask)
@@ -672,9 +670,6 @@ class PhysicalRenderer(PairwiseRenderer):
         # (The split is resolution-sensitive: a sliver under the arm joins the sleeve or
         # the torso by its connectivity, so it is made on the canvas the warps sample.)
         hard = _hard(g_mask)
-        # The inside of the back, seen through the front neckline in the product photo,
-        # is behind the neck on a person: not drawn.
-        hard[inner_back(hard, geom)] = 0
         torso_m, left_m, right_m = torso_and_sleeve_masks(hard, geom)
         soft = g_mask  # anti-aliased edges of the (possibly reduced) garment mask
         white = (255, 255, 255)
@@ -685,9 +680,16 @@ class PhysicalRenderer(PairwiseRenderer):
         head = is_label(lab, _T_HEAD)
         # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
         # arm: only labelled pixels along the arms come in front.
-        along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=0.3), origin)
+        # A sleeveless cut has no cloth on the arms: its armholes run along the arms' inner
+        # edges, so the arms are in front right up to the shoulders (else the torso part
+        # of a top cut wider than the chest stands on the shoulder caps as flat wings).
+        skip = 0.3 if plan.sleeves else 0.0
+        along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=skip), origin)
         arms_front = is_label(lab, _T_ARMS) & along
-        caps = capsule_mask((bh, bw), arm_segments(body, 0.75, skip_top=0.4), origin)
+        # Where an old sleeve covers an arm, the arm's line is the arm (a sleeveless cut's
+        # armhole takes in the whole arm's width there).
+        cap_scale = 0.75 if plan.sleeves else 1.0
+        caps = capsule_mask((bh, bw), arm_segments(body, cap_scale, skip_top=skip + 0.1), origin)
         arms_front |= caps & old
 
         sleeve_layers = []
@@ -784,11 +786,17 @@ class PhysicalRenderer(PairwiseRenderer):
         # outline (a garment cut straighter than the shoulders' slope would otherwise
         # stand out into the background beside the neck).
         level = body.levels((bh, bw), origin)
-        rest = _on_shoulders(lab > 0, level, plan, sw, fsig)
+        rest = _on_shoulders(lab > 0, level, plan.seam_level + 0.2 * sw, sw, fsig)
+        # The torso part rests on the body down to the armholes: a strap or a shoulder
+        # cut wider than the person's shoulders does not stand out into the background
+        # beside the arm (the arm in front hides it on the arm itself).
+        ap_y = (geom.armpit_left[1] + geom.armpit_right[1]) / 2
+        ap_level = plan.seam_level + (ap_y - geom.shoulder_y) * plan.scale
+        rest_t = _on_shoulders(lab > 0, level, max(plan.seam_level + 0.2 * sw, ap_level), sw, fsig)
         # Inside a sleeve the arm is in the sleeve: it hides no torso there (a sleeve a
         # little narrower than the arm would otherwise leave a strip of skin at its seam).
         arms_t = arms_a * (1 - sleeve_zone)
-        t_alpha = _feather_mask(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_t)) * rest
+        t_alpha = _feather_mask(t_alpha, fsig * 0.6) * (1 - np.maximum(head_a, arms_t)) * rest_t
         sleeve_alpha_total = np.zeros((bh, bw), np.float32)
         # Each sleeve layer covers a box of the crop (its alpha is 0 outside it), feathered
         # in that box grown by twice the blur's reach: the same values as over the crop.
@@ -894,6 +902,16 @@ class PhysicalRenderer(PairwiseRenderer):
         return RenderOutput(tryon=tryon, warped_cloth=warped, composition_mask=comp, notes=notes)
 
 
+def _worn(cloth, item: str) -> tuple[GarmentGeometry, np.ndarray]:
+    """A garment's geometry, and its mask without the inside of its back: seen through
+    the front neckline in the product photo, that fabric is behind the neck on a person.
+    The geometry is read from the whole silhouette (the neck sides are the back's)."""
+    geom = garment_geometry(cloth.mask, item)
+    worn = cloth.mask.copy()
+    worn[inside_of_back(cloth.image, cloth.mask, geom)] = 0
+    return geom, worn
+
+
 def _hard(mask: np.ndarray) -> np.ndarray:
     """(H, W) uint8 0..255 -> uint8 {0, 255}: 255 where the mask is at least 128."""
     return cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
@@ -932,13 +950,13 @@ class _AssetMemo:
 
 
 def _on_shoulders(
-    person: np.ndarray, level: np.ndarray, plan: DrapePlan, sw: float, fsig: float
+    person: np.ndarray, level: np.ndarray, until: float, sw: float, fsig: float
 ) -> np.ndarray:
-    """(H, W) float32 0..1 over a crop: 1 below the upper chest; above it, the person's
+    """(H, W) float32 0..1 over a crop: 1 below level `until`; above it, the person's
     outline (`person`, (H, W) bool) grown by a fiftieth of a shoulder width and feathered.
     `level`: `_levels` of the crop."""
-    # 0 above the seams, 1 from a fifth of a shoulder width below them.
-    ramp = np.clip((level - np.float32(plan.seam_level)) * np.float32(5.0 / sw), 0.0, 1.0)
+    # 0 above a fifth of a shoulder width over `until`, 1 from `until` down.
+    ramp = np.clip((level - np.float32(until - 0.2 * sw)) * np.float32(5.0 / sw), 0.0, 1.0)
     # Only where the ramp is below 1 does the outline count: it is feathered over those
     # rows and as many more as the blur reaches (the same values as over the whole crop).
     box = _bbox(ramp < 1.0)
