@@ -9,7 +9,7 @@ from tests.render.helpers import ciede2000, rgb_to_lab
 from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
 from vton.person.synthetic import synthetic_person
-from vton.render.body import body_frame
+from vton.render.body import arm_segments, body_frame
 from vton.render.removal import bare_body, remove_old_clothes
 
 NECK_SKIN = (200, 150, 120)
@@ -107,3 +107,30 @@ def test_the_shoulders_rise_to_the_side_of_the_neck_where_a_collar_was():
         assert collar[y, x]
         de = ciede2000(rgb_to_lab(out[y, x]), skin)
         assert de < 12.0, (fx, fy, de, out[y, x])
+
+
+def test_the_fill_meets_a_lit_chest_paler_than_the_face_without_a_seam():
+    """Light on the chest makes its skin paler and less saturated than the face's: too far
+    from the face's colour to give the skin's colour, it is still the skin the fill must
+    meet at the old neckline (a seam in colour along it read as a painted-on patch)."""
+    lit_chest, face = (234, 212, 194), (196, 140, 112)
+    p = synthetic_person(512, 384, sleeves="long", skin=NECK_SKIN, arm_angle=30.0)
+    img, lab, kp = p.image.copy(), p.labels.copy(), p.keypoints
+    img[lab == LIP["face"]] = face
+    # A wide scoop neckline: the top of the old shirt is bare, lit chest.
+    shirt = lab == LIP["upper-clothes"]
+    top = int(np.flatnonzero(shirt.any(1))[0])
+    chest = shirt & (np.arange(512)[:, None] < top + 40)
+    chest &= ~capsule_mask(lab.shape, arm_segments(body_frame(kp), 1.2))
+    lab[chest], img[chest] = LIP["neck"], lit_chest
+    body = body_frame(kp)
+    old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
+    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    # The old shirt's pixels just under the bare chest.
+    near = cv2.dilate(chest.astype(np.uint8), np.ones((9, 1), np.uint8)).astype(bool)
+    under = (
+        near & old & ~cv2.dilate(old.astype(np.uint8) ^ 1, np.ones((1, 9), np.uint8)).astype(bool)
+    )
+    assert under.sum() > 100
+    de = ciede2000(rgb_to_lab(np.median(out[under], axis=0)), rgb_to_lab(np.array(lit_chest)))
+    assert de < 4.0, de

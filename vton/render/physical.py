@@ -88,7 +88,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "7"
+PHYSICAL_VERSION = "8"
 
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)

@@ -621,6 +621,8 @@ def _skin_small(
     face = (lab_s == LIP["face"]) & ~reg_s
     neck = (lab_s == LIP["neck"]) & ~reg_s
     arms_vis = np.isin(lab_s, ARMS) & ~reg_s
+    # The skin the fill must meet at its edge.
+    meet = neck | arms_vis
     if face.sum() >= 12:
         # A parser's "arm" or "neck" holds sleeves and hair too: skin colours only.
         lab_px = cv2.cvtColor(np.clip(small, 0, 255) / np.float32(255), cv2.COLOR_RGB2Lab)
@@ -628,8 +630,15 @@ def _skin_small(
         skin_like = np.linalg.norm((lab_px - ref) * np.float32((0.5, 1, 1)), axis=2) <= 14
         neck &= skin_like
         arms_vis &= skin_like
+        # A lit chest is paler and less saturated than the face, yet it is the skin the fill
+        # meets and the best sample of the torso's under the same light: skin's hue, some
+        # chroma (unlike a white or grey garment's binding left at the edge), not as dark
+        # as hair.
+        meet &= _skin_hued(lab_px, ref)
     rows = (np.arange(size[1], dtype=np.float32) + 0.5) / f - 0.5 + float(origin[1])
-    neck_base = neck & (rows >= body.shoulder_mid[1] - NECK_BASE * sw)[:, None]
+    neck_base = (
+        meet & (lab_s == LIP["neck"]) & (rows >= body.shoulder_mid[1] - NECK_BASE * sw)[:, None]
+    )
     torso_c = _skin_colour(small, face, neck_base, arms_vis)
     hands = _hands(arms_vis.shape, body, origin, f)
     arm_c = _arm_colour(small, arms_vis, hands, torso_c)
@@ -690,7 +699,7 @@ def _skin_small(
     skin_s = colour * light[..., None]
     # Meet the visible skin without a seam: the difference along its edge, spread inwards
     # and fading over a few tenths of a shoulder width.
-    vis_s = cv2.erode((neck | arms_vis).astype(np.uint8), disc(2)).astype(bool)  # no speckles
+    vis_s = cv2.erode(meet.astype(np.uint8), disc(2)).astype(bool)  # no speckles
     edge = vis_s & cv2.dilate(reg_s.astype(np.uint8), disc(3)).astype(bool)
     if edge.sum() >= 5:
         delta = np.clip(small - skin_s, -60, 60) * edge[..., None]
@@ -708,6 +717,26 @@ def _skin_small(
     # The photo's grain, as measured on the face (a flat fill looks painted).
     grain = _grain(crop_f, (lab == LIP["face"]) & ~region)
     return skin_s.astype(np.float32), grain
+
+
+#: Skin the fill meets (`_skin_hued`): hue within this of the face's (degrees), chroma at
+#: least this share of the face's, lightness at most this far below the face's.
+MEET_HUE, MEET_CHROMA, MEET_DARKER = 25.0, 0.3, 20.0
+
+
+def _skin_hued(lab_px: np.ndarray, face_ref: np.ndarray) -> np.ndarray:
+    """(h, w) bool: CIELAB pixels `lab_px` (h, w, 3) of skin's hue and chroma for a face
+    of median colour `face_ref` (3,), however much lighter the light makes them."""
+    a, b = lab_px[..., 1], lab_px[..., 2]
+    hue = np.degrees(np.arctan2(b, a))
+    ref_hue = float(np.degrees(np.arctan2(face_ref[2], face_ref[1])))
+    d_hue = np.abs((hue - ref_hue + 180.0) % 360.0 - 180.0)
+    chroma, ref_chroma = np.hypot(a, b), float(np.hypot(face_ref[1], face_ref[2]))
+    return (
+        (d_hue <= MEET_HUE)
+        & (chroma >= max(4.0, MEET_CHROMA * ref_chroma))
+        & (lab_px[..., 0] >= face_ref[0] - MEET_DARKER)
+    )
 
 
 def _skin_at(
