@@ -90,6 +90,9 @@ __all__ = [
 #: Bump when the output changes for the same inputs: it is part of the model digest.
 PHYSICAL_VERSION = "8"
 
+#: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
+#: the shoulder's cap, which a broad deltoid lifts above the seam.
+SLEEVE_CAP = 0.15
 #: Measured widths are kept within these factors of the keypoint estimate.
 WIDTH_CLAMP = (0.85, 1.15)
 #: The garment's chest is this much wider than the body's under the arms (ease).
@@ -691,6 +694,13 @@ class PhysicalRenderer(PairwiseRenderer):
         cap_scale = 0.75 if plan.sleeves else 1.0
         caps = capsule_mask((bh, bw), arm_segments(body, cap_scale, skip_top=skip + 0.1), origin)
         arms_front |= caps & old
+        # The whole arm, its top at the shoulder too: what a sleeve covers.
+        arms_all = arms_front
+        if plan.sleeves:
+            arms_all = is_label(lab, _T_ARMS) & capsule_mask(
+                (bh, bw), arm_segments(body, 1.8), origin
+            )
+            arms_all |= capsule_mask((bh, bw), arm_segments(body, 0.75), origin) & old
 
         sleeve_layers = []
         sleeve_zone = np.zeros((bh, bw), np.float32)
@@ -707,7 +717,7 @@ class PhysicalRenderer(PairwiseRenderer):
             # torso's side, the torso is cut away there (arms in front) and only the
             # sleeve can cover it.
             c0, c1 = sp.body_points[0], sp.body_points[-2]  # shoulder, cuff's centre
-            arm_in = capsule_mask((bh, bw), [(c0, c1, 0.35 * sw)], origin) & arms_front
+            arm_in = capsule_mask((bh, bw), [(c0, c1, 0.35 * sw)], origin) & arms_all
             ab = _bbox(arm_in)
             if ab is not None:
                 # ...from the shoulder to the cuff only: not the forearm below a short one.
@@ -718,7 +728,9 @@ class PhysicalRenderer(PairwiseRenderer):
                 )
                 # (as far past the cuff as the outline's own margin reaches)
                 t_end = 1 + 0.03 * sw / max(float(np.sqrt(d @ d)), 1e-6)
-                arm_in[ab[0] : ab[1], ab[2] : ab[3]] &= (t >= 0) & (t <= t_end)
+                # (and over the shoulder's cap, above the shoulder point, up to the seam)
+                t_start = -SLEEVE_CAP * sw / max(float(np.sqrt(d @ d)), 1e-6)
+                arm_in[ab[0] : ab[1], ab[2] : ab[3]] &= (t >= t_start) & (t <= t_end)
                 ab = _bbox(arm_in)
             # A sleeve is drawn only near its outline and its arm: warp that box, not the
             # whole crop.
