@@ -769,9 +769,9 @@ class PhysicalRenderer(PairwiseRenderer):
             # fabric's colour pushed out of the garment fills the hole.
             inside = cv2.erode(lim, disc(max(1, round(SLEEVE_SOLID_INSET * sw))))
             inside |= arm_in
-            a = np.maximum(a, feather(inside, 0.01 * sw))
+            a = np.maximum(a, feather(inside, 0.005 * sw))
             lim = cv2.dilate(lim | arm_in, disc(max(1, round(0.03 * sw))))
-            zone = feather(lim, 0.02 * sw)
+            zone = feather(lim, 0.008 * sw)
             z = sleeve_zone[sy0:sy1, sx0:sx1]
             np.maximum(z, zone, out=z)
             sleeve_layers.append(((sy0, sy1, sx0, sx1), s_rgb, a * zone))
@@ -840,10 +840,12 @@ class PhysicalRenderer(PairwiseRenderer):
             neck_zone = feather(head | neck, 0.0)
             collar = soft_shadow(neck_zone, 0.03 * sw, (0.0, 0.015 * sw))
             shade *= 1 - 0.25 * k * collar
+            # An arm in front shades the torso beside it; in a sleeve it is under the cloth
+            # (its shadow there drew the arm's outline through the sleeve).
             arm_sh = soft_shadow(arms_a, 0.03 * sw, (0.0, 0.01 * sw))
-            shade *= 1 - 0.22 * k * arm_sh * (1 - arms_a)
             sl_sh = soft_shadow(sleeve_alpha_total, 0.025 * sw, (0.0, 0.01 * sw))
-            t_shade = shade * (1 - 0.25 * k * sl_sh * (1 - sleeve_alpha_total))
+            t_shade = shade * (1 - 0.22 * k * arm_sh * (1 - arms_a))
+            t_shade *= 1 - 0.25 * k * sl_sh * (1 - sleeve_alpha_total)
             pits = np.zeros((bh, bw), np.float32)
             for sp in plan.sleeves:
                 p = sp.body_points[2] - origin  # root inner = armpit on the body

@@ -1,12 +1,15 @@
-"""A sleeve covers the top of the arm: on a person in a sleeveless top, whose shoulder caps
-are bare skin, a tee's sleeves leave no strip of skin between the seam and the arm."""
+"""A sleeve covers its arm: the top of it too (on a person in a sleeveless top, whose
+shoulder caps are bare skin, a tee's sleeves leave no strip of skin between the seam and
+the arm), and the arm inside draws no outline through it."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from tests.render.helpers import PersonSpec, arm_region, flat_cloth_asset
+from tests.render.helpers import PersonSpec, arm_region, flat_cloth_asset, person_asset
+from vton.cloth.landmarks import garment_landmarks
+from vton.cloth.prep import ClothAsset
 from vton.person.labels import LIP
 from vton.person.prep import PersonAsset
 from vton.render.base import RenderRequest
@@ -50,3 +53,32 @@ def test_a_tees_sleeves_cover_bare_shoulder_caps():
     assert caps.sum() > 300
     covered = out.composition_mask[caps] >= 128
     assert covered.mean() > 0.93, covered.mean()  # was 0.88: a strip of skin at the top
+
+
+def test_the_arm_casts_no_shadow_inside_its_sleeve():
+    """The arm's contact shadow falls on the torso beside it, not on the sleeve around it
+    (there it drew the arm's outline through the cloth): a loose flat tee under flat light
+    is as light on the sleeves as on the chest."""
+    colour = (60, 140, 90)
+    tee = flat_cloth_asset("tee", colour)
+    loose = cv2.dilate(tee.mask, np.ones((61, 61), np.uint8))
+    image = np.full_like(tee.image, 255)
+    image[loose > 0] = colour
+    tee = ClothAsset(image, loose, garment_landmarks(loose), {"product_id": "loose-tee"})
+    spec = PersonSpec(512, 384, arm_angle=25)
+    pa, p = person_asset(spec)
+    out = PhysicalRenderer().render_one(RenderRequest("pair", tee, pa))
+    kp = p.keypoints
+    band = np.zeros(p.mask.shape, bool)
+    for shoulder, elbow in ((2, 3), (5, 6)):
+        y0 = kp[shoulder, 1]
+        band[int(y0 + 0.15 * (kp[elbow, 1] - y0)) : int(y0 + 0.5 * (kp[elbow, 1] - y0))] = True
+    xs = np.arange(spec.width)[None]
+    band &= (xs < min(kp[2, 0], kp[5, 0])) | (xs > max(kp[2, 0], kp[5, 0]))  # beside the torso
+    solid = cv2.erode((out.composition_mask >= 250).astype(np.uint8), np.ones((5, 5), np.uint8))
+    arms = cv2.erode(arm_region(spec, p).astype(np.uint8), np.ones((5, 5), np.uint8))
+    sleeve = band & (solid > 0) & (arms > 0)
+    assert sleeve.sum() > 500
+    lum = out.tryon.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    chest = lum[round(kp[2, 1] + 0.4 * (kp[8, 1] - kp[2, 1])), spec.width // 2]
+    assert np.percentile(lum[sleeve], 5) > chest - 1.5, (np.percentile(lum[sleeve], 5), chest)
