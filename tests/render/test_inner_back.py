@@ -9,6 +9,7 @@ import numpy as np
 from tests.render.helpers import PersonSpec, person_asset
 from vton.cloth.landmarks import garment_landmarks
 from vton.cloth.prep import ClothAsset
+from vton.render import physical
 from vton.render.base import RenderRequest
 from vton.render.front_neckline import inside_of_back
 from vton.render.garment_geometry import garment_geometry, inner_back
@@ -137,3 +138,20 @@ def test_stripes_and_prints_at_the_neck_are_not_taken_for_the_inside():
     y = round(yl + 0.9 * half)
     image[y : y + round(half), cx - round(0.5 * half) : cx + round(0.5 * half)] = (40, 30, 120)
     assert (inside_of_back(image, m, g) == inner_back(m, g)).all()
+
+
+def test_the_backs_neckband_left_beside_the_inside_goes_with_it(monkeypatch):
+    # the inside of the back found a few pixels below the silhouette's top edge: the thin
+    # band of the back's neckline left above it would hang in the air on a person
+    m = _tee(0.03)
+    g = garment_geometry(m)
+    inside = _inside_above(m, g, 1.3)
+    top = np.argmax(m > 0, axis=0)  # the silhouette's top edge, per column
+    band = inside & (np.arange(H)[:, None] < top[None] + 4)
+    monkeypatch.setattr(physical, "inside_of_back", lambda rgb, mask, geom: inside & ~band)
+    _, worn = physical._worn(ClothAsset(_photo(m), m, garment_landmarks(m), {}), "tee")
+    assert band.sum() > 50
+    assert (worn[band] > 0).sum() <= 0.05 * band.sum()
+    # the front and the shoulders stay whole
+    away = (m > 0) & ~cv2.dilate(inside.view(np.uint8), np.ones((25, 25), np.uint8)).astype(bool)
+    assert (worn[away] > 0).all()

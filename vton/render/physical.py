@@ -922,7 +922,17 @@ def _worn(cloth, item: str) -> tuple[GarmentGeometry, np.ndarray]:
     The geometry is read from the whole silhouette (the neck sides are the back's)."""
     geom = garment_geometry(cloth.mask, item)
     worn = cloth.mask.copy()
-    worn[inside_of_back(cloth.image, cloth.mask, geom)] = 0
+    back = inside_of_back(cloth.image, cloth.mask, geom)
+    if back.any():
+        worn[back] = 0
+        # The back's neckband beside it is a sliver that hangs in the air once the inside
+        # is gone: slivers thinner than a hundredth of the garment's width next to the
+        # removed inside go with it.
+        k = max(3, round(0.01 * geom.width) | 1)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        opened = cv2.morphologyEx(worn, cv2.MORPH_OPEN, kernel)
+        near = cv2.dilate(back.view(np.uint8), kernel, iterations=2) > 0
+        worn[near & (opened < 128)] = 0
     return geom, worn
 
 
