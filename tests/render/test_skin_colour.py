@@ -134,3 +134,27 @@ def test_the_fill_meets_a_lit_chest_paler_than_the_face_without_a_seam():
     assert under.sum() > 100
     de = ciede2000(rgb_to_lab(np.median(out[under], axis=0)), rgb_to_lab(np.array(lit_chest)))
     assert de < 4.0, de
+
+
+def test_without_a_neck_in_sight_the_chest_takes_the_bare_arms_beside_the_old_top():
+    """A high collar hides the neck and a beard or shade darkens the face: the bare arms
+    right beside a tank's armholes are lit like the chest under it, and give its colour
+    (the face's made a dark slab of the chest)."""
+    arm_skin, face = (200, 150, 115), (150, 105, 80)
+    p = synthetic_person(512, 384, sleeves="short", skin=arm_skin, arm_angle=8.0)
+    img, lab, kp = p.image.copy(), p.labels.copy(), p.keypoints
+    body = body_frame(kp)
+    # bare the arms (a tank top), darken the face, hide the neck under the collar
+    arms = capsule_mask(lab.shape, arm_segments(body, 1.1)) & (lab == LIP["upper-clothes"])
+    img[arms], lab[arms] = arm_skin, LIP["left-arm"]
+    img[lab == LIP["face"]] = face
+    neck = lab == LIP["neck"]
+    img[neck], lab[neck] = p.image[lab == LIP["upper-clothes"]][0], LIP["upper-clothes"]
+    old = lab == LIP["upper-clothes"]
+    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    chest = cv2.erode(old.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    chest[round(body.shoulder_mid[1] + 0.6 * body.torso_len) :] = False
+    got = rgb_to_lab(np.median(out[chest], axis=0))
+    de_arm = ciede2000(got, rgb_to_lab(np.array(arm_skin, np.float32)))
+    de_face = ciede2000(got, rgb_to_lab(np.array(face, np.float32)))
+    assert de_arm < 8.0 and de_arm < de_face, (de_arm, de_face)

@@ -639,8 +639,11 @@ def _skin_small(
     neck_base = (
         meet & (lab_s == LIP["neck"]) & (rows >= body.shoulder_mid[1] - NECK_BASE * sw)[:, None]
     )
-    torso_c = _skin_colour(small, face, neck_base, arms_vis)
     hands = _hands(arms_vis.shape, body, origin, f)
+    # Bare arms right beside the old top (a tank's armholes): the same light as the chest.
+    reach = disc(max(2, round(BESIDE_REACH * sw * f)))
+    beside = meet & np.isin(lab_s, ARMS) & ~hands & (cv2.dilate(reg_s.view(np.uint8), reach) > 0)
+    torso_c = _skin_colour(small, face, neck_base, arms_vis, beside)
     arm_c = _arm_colour(small, arms_vis, hands, torso_c)
     sws = sw * f
     # Where the arms are: their colour, blended softly into the torso's.
@@ -719,14 +722,20 @@ def _skin_small(
     return skin_s.astype(np.float32), grain
 
 
+#: Bare arm skin within this of the old top (shoulder widths) is lit like the chest under it.
+BESIDE_REACH = 0.08
+#: A chest's skin is this much darker than the lit half of the face (it faces the light
+#: less directly).
+FACE_TO_CHEST = 0.9
 #: Skin the fill meets (`_skin_hued`): hue within this of the face's (degrees), chroma at
-#: least this share of the face's, lightness at most this far below the face's.
-MEET_HUE, MEET_CHROMA, MEET_DARKER = 25.0, 0.3, 20.0
+#: least this share of the face's, lightness from this far below the face's (shade) to
+#: this far above it (light on a chest; a wall or a garment labelled neck is lighter).
+MEET_HUE, MEET_CHROMA, MEET_DARKER, MEET_LIGHTER = 25.0, 0.3, 20.0, 25.0
 
 
 def _skin_hued(lab_px: np.ndarray, face_ref: np.ndarray) -> np.ndarray:
     """(h, w) bool: CIELAB pixels `lab_px` (h, w, 3) of skin's hue and chroma for a face
-    of median colour `face_ref` (3,), however much lighter the light makes them."""
+    of median colour `face_ref` (3,), lit a little more or less than it."""
     a, b = lab_px[..., 1], lab_px[..., 2]
     hue = np.degrees(np.arctan2(b, a))
     ref_hue = float(np.degrees(np.arctan2(face_ref[2], face_ref[1])))
@@ -736,6 +745,7 @@ def _skin_hued(lab_px: np.ndarray, face_ref: np.ndarray) -> np.ndarray:
         (d_hue <= MEET_HUE)
         & (chroma >= max(4.0, MEET_CHROMA * ref_chroma))
         & (lab_px[..., 0] >= face_ref[0] - MEET_DARKER)
+        & (lab_px[..., 0] <= face_ref[0] + MEET_LIGHTER)
     )
 
 
@@ -793,16 +803,24 @@ def _blur_low(img: np.ndarray, sig: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _skin_colour(img, face, neck, arms) -> np.ndarray:
+def _skin_colour(img, face, neck, arms, beside=None) -> np.ndarray:
     """(3,) the person's torso skin colour from the (reduced) image: the base of the neck's
     (`neck`: skin-coloured neck pixels near the shoulder line, lit like the chest, out of
-    the chin's shadow) when there is enough of it; else the face's, a little darker (a
-    chest is lit less directly than a face, whose median also holds brows, eyes and lips);
+    the chin's shadow) when there is enough of it; else the bare arms' right beside the
+    old top (`beside`: skin under the same light as the chest, which a face under hair
+    or a beard, or turned from the light, is not); else the face's lit skin, a little
+    darker (a chest is lit less directly than a face): the median of its lighter half, as
+    brows, eyes, lips, a beard and the shade under the jaw all lie in the darker one;
     else the arms'."""
     if neck.sum() >= 25:
         return np.median(img[neck], axis=0).astype(np.float32)
+    if beside is not None and beside.sum() >= 25:
+        return np.median(img[beside], axis=0).astype(np.float32)
     if face.sum() >= 12:
-        return (0.93 * np.median(img[face], axis=0)).astype(np.float32)
+        px = img[face]
+        lum = px @ np.float32([0.299, 0.587, 0.114])
+        lit = px[lum >= np.median(lum)]
+        return (FACE_TO_CHEST * np.median(lit, axis=0)).astype(np.float32)
     if arms.sum() >= 6:
         return np.median(img[arms], axis=0).astype(np.float32)
     return np.array([205.0, 160.0, 135.0], np.float32)
