@@ -39,6 +39,7 @@ __all__ = [
     "person_asset",
     "torso_region",
     "arm_region",
+    "upper_arm_rows",
     "ssim_map",
     "rgb_to_lab",
     "ciede2000",
@@ -118,6 +119,16 @@ def arm_region(spec: PersonSpec, person: SyntheticPerson) -> np.ndarray:
             cv2.circle(out, a, max(1, round(r)), 1, -1)
             cv2.circle(out, b, max(1, round(r)), 1, -1)
     return out.astype(bool)
+
+
+def upper_arm_rows(shape: tuple[int, int], keypoints: np.ndarray, start: float, end: float):
+    """(H, W) bool: the rows from `start` to `end` of the way down from each shoulder
+    keypoint to its elbow (a band across the upper arms, to be cut by `arm_region`)."""
+    out = np.zeros(shape, bool)
+    for shoulder, elbow in ((2, 3), (5, 6)):
+        y0, y1 = keypoints[shoulder, 1], keypoints[elbow, 1]
+        out[int(y0 + start * (y1 - y0)) : int(y0 + end * (y1 - y0))] = True
+    return out
 
 
 # -- measures ---------------------------------------------------------------------------

@@ -8,7 +8,13 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.render.helpers import PersonSpec, arm_region, flat_cloth_asset, person_asset
+from tests.render.helpers import (
+    PersonSpec,
+    arm_region,
+    flat_cloth_asset,
+    person_asset,
+    upper_arm_rows,
+)
 from vton.cloth.landmarks import garment_landmarks
 from vton.cloth.prep import ClothAsset
 from vton.render.base import RenderRequest
@@ -43,11 +49,7 @@ def test_boxy_tank_leaves_the_shoulder_caps_bare(boxy_tank):
     pa, p = person_asset(spec)
     out = PhysicalRenderer().render_one(RenderRequest("pair", boxy_tank, pa))
     kp = p.keypoints
-    caps = np.zeros(p.mask.shape, bool)
-    for shoulder, elbow in ((2, 3), (5, 6)):
-        y0 = kp[shoulder, 1]
-        caps[int(y0) : int(y0 + 0.45 * (kp[elbow, 1] - y0))] = True
-    caps &= arm_region(spec, p)
+    caps = upper_arm_rows(p.mask.shape, kp, 0.0, 0.45) & arm_region(spec, p)
     assert caps.sum() > 1000
     # The top of the upper arms is skin, not a flat wing of the torso part (was 0.38).
     assert np.mean(out.composition_mask[caps] >= 128) < 0.2
