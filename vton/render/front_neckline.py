@@ -151,12 +151,13 @@ class _Region:
                     dy = depth * slope / k
                     norm = np.sqrt(1 + dy**2)
                     nx, nyv = -dy / norm, 1 / norm
-                    below = _sample(lum, px + 2 * nx, py + 2 * nyv)
-                    above = _sample(lum, px - 2 * nx, py - 2 * nyv)
+                    bx, by = px + 2 * nx, py + 2 * nyv  # just below the curve
+                    ax, ay = px - 2 * nx, py - 2 * nyv  # just above it
+                    below, above = _sample(lum, bx, by), _sample(lum, ax, ay)
                     ok = (
-                        (_sample(valid, px + 2 * nx, py + 2 * nyv) > 0.99)
-                        & (_sample(valid, px - 2 * nx, py - 2 * nyv) > 0.99)
-                        & (py - 2 * nyv > self.top[cols] + 1)
+                        (_sample(valid, bx, by) > 0.99)
+                        & (_sample(valid, ax, ay) > 0.99)
+                        & (ay > self.top[cols] + 1)
                     )
                     if ok.mean() < 0.6:
                         continue

@@ -687,8 +687,9 @@ class PhysicalRenderer(PairwiseRenderer):
         # edges, so the arms are in front right up to the shoulders (else the torso part
         # of a top cut wider than the chest stands on the shoulder caps as flat wings).
         skip = 0.3 if plan.sleeves else 0.0
+        arm_lab = is_label(lab, _T_ARMS)
         along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=skip), origin)
-        arms_front = is_label(lab, _T_ARMS) & along
+        arms_front = arm_lab & along
         # Where an old sleeve covers an arm, the arm's line is the arm (a sleeveless cut's
         # armhole takes in the whole arm's width there).
         cap_scale = 0.75 if plan.sleeves else 1.0
@@ -697,9 +698,7 @@ class PhysicalRenderer(PairwiseRenderer):
         # The whole arm, its top at the shoulder too: what a sleeve covers.
         arms_all = arms_front
         if plan.sleeves:
-            arms_all = is_label(lab, _T_ARMS) & capsule_mask(
-                (bh, bw), arm_segments(body, 1.8), origin
-            )
+            arms_all = arm_lab & capsule_mask((bh, bw), arm_segments(body, 1.8), origin)
             arms_all |= capsule_mask((bh, bw), arm_segments(body, 0.75), origin) & old
 
         sleeve_layers = []
@@ -726,10 +725,11 @@ class PhysicalRenderer(PairwiseRenderer):
                 t = ((xs_ + origin[0] - c0[0]) * d[0] + (ys_ + origin[1] - c0[1]) * d[1]) / max(
                     float(d @ d), 1e-6
                 )
-                # (as far past the cuff as the outline's own margin reaches)
-                t_end = 1 + 0.03 * sw / max(float(np.sqrt(d @ d)), 1e-6)
-                # (and over the shoulder's cap, above the shoulder point, up to the seam)
-                t_start = -SLEEVE_CAP * sw / max(float(np.sqrt(d @ d)), 1e-6)
+                length = max(float(np.sqrt(d @ d)), 1e-6)
+                # (as far past the cuff as the outline's own margin reaches, and over the
+                # shoulder's cap, above the shoulder point, up to the seam)
+                t_end = 1 + 0.03 * sw / length
+                t_start = -SLEEVE_CAP * sw / length
                 arm_in[ab[0] : ab[1], ab[2] : ab[3]] &= (t >= t_start) & (t <= t_end)
                 ab = _bbox(arm_in)
             # A sleeve is drawn only near its outline and its arm: warp that box, not the

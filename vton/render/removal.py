@@ -619,10 +619,11 @@ def _skin_small(
     bare_s = cv2.resize(bare.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     reg_s = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     face = (lab_s == LIP["face"]) & ~reg_s
-    neck = (lab_s == LIP["neck"]) & ~reg_s
-    arms_vis = np.isin(lab_s, ARMS) & ~reg_s
+    neck_all = (lab_s == LIP["neck"]) & ~reg_s
+    arms_all = np.isin(lab_s, ARMS) & ~reg_s
+    neck, arms_vis = neck_all.copy(), arms_all.copy()
     # The skin the fill must meet at its edge.
-    meet = neck | arms_vis
+    meet = neck_all | arms_all
     if face.sum() >= 12:
         # A parser's "arm" or "neck" holds sleeves and hair too: skin colours only.
         lab_px = cv2.cvtColor(np.clip(small, 0, 255) / np.float32(255), cv2.COLOR_RGB2Lab)
@@ -636,13 +637,11 @@ def _skin_small(
         # as hair.
         meet &= _skin_hued(lab_px, ref)
     rows = (np.arange(size[1], dtype=np.float32) + 0.5) / f - 0.5 + float(origin[1])
-    neck_base = (
-        meet & (lab_s == LIP["neck"]) & (rows >= body.shoulder_mid[1] - NECK_BASE * sw)[:, None]
-    )
+    neck_base = meet & neck_all & (rows >= body.shoulder_mid[1] - NECK_BASE * sw)[:, None]
     hands = _hands(arms_vis.shape, body, origin, f)
     # Bare arms right beside the old top (a tank's armholes): the same light as the chest.
     reach = disc(max(2, round(BESIDE_REACH * sw * f)))
-    beside = meet & np.isin(lab_s, ARMS) & ~hands & (cv2.dilate(reg_s.view(np.uint8), reach) > 0)
+    beside = meet & arms_all & ~hands & (cv2.dilate(reg_s.view(np.uint8), reach) > 0)
     torso_c = _skin_colour(small, face, neck_base, arms_vis, beside)
     arm_c = _arm_colour(small, arms_vis, hands, torso_c)
     sws = sw * f
@@ -803,7 +802,7 @@ def _blur_low(img: np.ndarray, sig: float) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _skin_colour(img, face, neck, arms, beside=None) -> np.ndarray:
+def _skin_colour(img, face, neck, arms, beside) -> np.ndarray:
     """(3,) the person's torso skin colour from the (reduced) image: the base of the neck's
     (`neck`: skin-coloured neck pixels near the shoulder line, lit like the chest, out of
     the chin's shadow) when there is enough of it; else the bare arms' right beside the
@@ -814,7 +813,7 @@ def _skin_colour(img, face, neck, arms, beside=None) -> np.ndarray:
     else the arms'."""
     if neck.sum() >= 25:
         return np.median(img[neck], axis=0).astype(np.float32)
-    if beside is not None and beside.sum() >= 25:
+    if beside.sum() >= 25:
         return np.median(img[beside], axis=0).astype(np.float32)
     if face.sum() >= 12:
         px = img[face]
