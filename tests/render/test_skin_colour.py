@@ -14,6 +14,12 @@ from vton.render.removal import bare_body, remove_old_clothes
 
 NECK_SKIN = (200, 150, 120)
 FACE = (238, 200, 182)  # a face lighter than the body (make-up, or light on it)
+SEAM = -0.06  # shoulder widths: the seams a little above the shoulder line
+
+
+def _removed(img, lab, old, body):
+    """The whole photo with the old top removed, seams at `SEAM`, hem at the hips."""
+    return remove_old_clothes(img, lab, old, body, SEAM * body.sw, body.torso_len, np.zeros(2))
 
 
 def test_chest_takes_the_base_of_the_necks_colour_over_the_faces():
@@ -22,11 +28,11 @@ def test_chest_takes_the_base_of_the_necks_colour_over_the_faces():
     img[lab == LIP["face"]] = FACE
     body = body_frame(kp)
     old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
-    seam = -0.06 * body.sw
+    seam = SEAM * body.sw
     assert (
         (lab == LIP["neck"]) & (np.arange(512)[:, None] > body.shoulder_mid[1] - 0.15 * body.sw)
     ).sum() > 400
-    out = remove_old_clothes(img, lab, old, body, seam, body.torso_len, np.zeros(2))
+    out = _removed(img, lab, old, body)
     bare = bare_body(body, seam, lab.shape, np.zeros(2))
     chest = cv2.erode((old & bare).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     chest[: round(kp[2, 1] + 0.3 * body.sw)] = False
@@ -50,7 +56,7 @@ def test_an_arm_hanging_against_the_torso_meets_it_in_a_shaded_line():
     img, lab, kp = p.image, p.labels, p.keypoints
     body = body_frame(kp)
     old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
-    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    out = _removed(img, lab, old, body)
     joint, elbow, _ = body.arms[-1]
     y = round(0.5 * (joint[1] + elbow[1]))
     x_arm = round(0.5 * (joint[0] + elbow[0]))
@@ -74,7 +80,7 @@ def test_arms_in_long_sleeves_take_the_bodys_skin_not_the_hands():
     img[arms] = hand
     body = body_frame(kp)
     old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
-    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    out = _removed(img, lab, old, body)
     joint, elbow, wrist = body.arms[1]
     segs = [(joint + 0.3 * (elbow - joint), elbow + 0.4 * (wrist - elbow), 0.06 * body.sw)]
     forearm = capsule_mask(lab.shape, segs) & old
@@ -100,7 +106,7 @@ def test_the_shoulders_rise_to_the_side_of_the_neck_where_a_collar_was():
     lab[collar] = LIP["upper-clothes"]
     img[collar] = img[lab == LIP["upper-clothes"]][0]
     old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
-    out = remove_old_clothes(img, lab, old, body, -0.06 * sw, body.torso_len, np.zeros(2))
+    out = _removed(img, lab, old, body)
     skin = rgb_to_lab(np.array(NECK_SKIN, np.float32))
     for fx, fy in ((0.21, 0.16), (0.33, 0.11)):
         x, y = round(sm[0] - fx * sw), round(sm[1] - fy * sw)
@@ -125,7 +131,7 @@ def test_the_fill_meets_a_lit_chest_paler_than_the_face_without_a_seam():
     lab[chest], img[chest] = LIP["neck"], lit_chest
     body = body_frame(kp)
     old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
-    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    out = _removed(img, lab, old, body)
     # The old shirt's pixels just under the bare chest.
     near = cv2.dilate(chest.astype(np.uint8), np.ones((9, 1), np.uint8)).astype(bool)
     under = (
@@ -151,7 +157,7 @@ def test_without_a_neck_in_sight_the_chest_takes_the_bare_arms_beside_the_old_to
     neck = lab == LIP["neck"]
     img[neck], lab[neck] = p.image[lab == LIP["upper-clothes"]][0], LIP["upper-clothes"]
     old = lab == LIP["upper-clothes"]
-    out = remove_old_clothes(img, lab, old, body, -0.06 * body.sw, body.torso_len, np.zeros(2))
+    out = _removed(img, lab, old, body)
     chest = cv2.erode(old.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
     chest[round(body.shoulder_mid[1] + 0.6 * body.torso_len) :] = False
     got = rgb_to_lab(np.median(out[chest], axis=0))
