@@ -20,7 +20,10 @@ laid out upright (the normalised canvas of `vton.cloth.normalise`):
   point farthest above the chord joining them): the shoulder seam of a tee or long-sleeve,
   the strap's outer edge of a tank;
 - cuff: the far end of the sleeve's pixels along the axis from the sleeve root (midway
-  between shoulder and armpit) through their centroid.
+  between shoulder and armpit) through their centroid;
+- cold shoulder: a sleeved top whose neck sides stand high above its "shoulders" on
+  steep lines (straps up from sleeves set below a bare shoulder) is marked so
+  (`GarmentGeometry.cold_shoulder`): it hangs from its straps' tops (`hang_y`).
 
 A long sleeve laid beside the body overlaps it in the photo, so the silhouette leaves the
 body line only where the sleeve leaves the body, far below the real armpit. When the armpit
@@ -118,6 +121,14 @@ BACK_SHOWS_DIP = 0.2
 #: ... and only for a neck opening narrower than this share of the chest: an off-shoulder
 #: or bandeau top's "neck" is its whole top edge.
 MAX_NECK_TO_CHEST = 0.7
+# A cold-shoulder cut (`GarmentGeometry.cold_shoulder`): straps rise from the front to the
+# shoulders and the sleeves are set on the upper arms, below a bare shoulder.
+#: Least drop from each neck side (a strap's top) down to the sleeve's top corner, in
+#: garment lengths (neck to hem): a tee's shoulder seam falls 0.05-0.2 below its neck.
+COLD_SHOULDER_DROP = 0.25
+#: ... and least slope of that line (drop per horizontal run): a shoulder seam slopes
+#: 15-35 degrees (0.25-0.7), a strap stands up to the sleeve nearly vertically.
+COLD_SHOULDER_SLOPE = 1.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +213,31 @@ class GarmentGeometry:
     @property
     def hem_y(self) -> float:
         return (self.hem_left[1] + self.hem_right[1]) / 2
+
+    @property
+    def cold_shoulder(self) -> bool:
+        """Straps above sleeves set on the upper arms (`COLD_SHOULDER_DROP`, `_SLOPE`): the
+        "shoulders" read off its top edge are the sleeves' top corners, which a wearer has
+        below the shoulder, on the arm; the straps' tops lie on the shoulders."""
+        if self.sleeve_left is None or self.sleeve_right is None:
+            return False
+        length = max(self.hem_y - min(self.neck_left[1], self.neck_right[1]), 1.0)
+        sides = ((self.neck_left, self.shoulder_left), (self.neck_right, self.shoulder_right))
+        for neck, sh in sides:
+            drop = sh[1] - neck[1]
+            if drop < COLD_SHOULDER_DROP * length:
+                return False
+            if drop < COLD_SHOULDER_SLOPE * abs(sh[0] - neck[0]):
+                return False
+        return True
+
+    @property
+    def hang_y(self) -> float:
+        """Row the garment hangs from, the one that goes onto the body's shoulder seams: the
+        shoulder points', or for a cold-shoulder cut its straps' tops."""
+        if self.cold_shoulder:
+            return (self.neck_left[1] + self.neck_right[1]) / 2
+        return self.shoulder_y
 
     @property
     def chest_half_width(self) -> float:

@@ -20,7 +20,9 @@ rather than to be a network's stand-in. One pair is rendered in five steps:
    thin-plate spline (smooth, no folds). Each sleeve gets its own spline from its root
    (shoulder and armpit, where the torso map put them) along the arm through the elbow to
    its length (a long sleeve ends at the wrist), with the sleeve's width tapering from the
-   armhole to a cuff no narrower than the arm.
+   armhole to a cuff no narrower than the arm. A cold-shoulder cut hangs from its straps'
+   tops instead of its sleeves' top corners, is sized by its chest alone, and its sleeves
+   go round the upper arms below bare shoulders.
 4. Layers. From back to front: the photo with the old upper clothes removed (skin where
    the body is, the background outside it, the lower clothes below the new hem, each
    filled from the photo's own pixels), the garment's torso part, the arms (skin arms,
@@ -88,7 +90,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "9"
+PHYSICAL_VERSION = "10"
 
 #: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
 #: the shoulder's cap, which a broad deltoid lifts above the seam.
@@ -287,16 +289,16 @@ def garment_scale(g: GarmentGeometry, body: Body, measure: TorsoMeasure) -> floa
     ease; a sleeved garment's shoulder seams also go onto the body's shoulder seams. The
     two estimates disagree when a photo's sleeves splay out (the shoulder point moves out
     along the sleeve) or a mannequin widens the chest, so a sleeved garment takes their
-    geometric mean. Sleeveless cuts (straps, halters) and off-shoulder cuts have no seam
-    on the shoulders: the chest alone sizes them.
+    geometric mean. Sleeveless cuts (straps, halters), cold-shoulder and off-shoulder cuts
+    have no seam on the shoulders: the chest alone sizes them.
     """
-    length_g = max(g.hem_y - g.shoulder_y, 1.0)
+    length_g = max(g.hem_y - g.hang_y, 1.0)
     ap_y = (g.armpit_left[1] + g.armpit_right[1]) / 2
     y = ap_y + CHEST_DROP * length_g
     chest_g = max(float(g.side_x(1, y) - g.side_x(-1, y)), 1.0)
     chest_b = float(measure.half_left[0] + measure.half_right[0])
     s_chest = CHEST_EASE * chest_b / chest_g
-    if g.sleeve == "sleeveless":
+    if g.sleeve == "sleeveless" or g.cold_shoulder:
         return s_chest
     shoulders_g = max(g.shoulder_right[0] - g.shoulder_left[0], 1.0)
     if not SEAM_TO_CHEST[0] <= chest_g / shoulders_g <= SEAM_TO_CHEST[1]:
@@ -318,8 +320,10 @@ def plan_drape(
     g = geometry
     sw = body.sw
     seam_level = measure.seam_level
-    # Size from the body: the hem goes where the garment's own proportions put it.
-    length_g = max(g.hem_y - g.shoulder_y, 1.0)
+    # Size from the body: the hem goes where the garment's own proportions put it. It
+    # hangs from its shoulder seams (a cold-shoulder cut from its straps: its sleeves sit
+    # on the upper arms, below the shoulder line).
+    length_g = max(g.hem_y - g.hang_y, 1.0)
     s = garment_scale(g, body, measure)
     hem_level = float(np.clip(seam_level + length_g * s, *(r * body.torso_len for r in HEM_RANGE)))
     s = (hem_level - seam_level) / length_g
@@ -330,8 +334,8 @@ def plan_drape(
     )
 
     ap_y = (g.armpit_left[1] + g.armpit_right[1]) / 2
-    ap_level = seam_level + (ap_y - g.shoulder_y) * s
-    sleeveless = g.sleeve_left is None and g.sleeve_right is None
+    ap_level = seam_level + (ap_y - g.hang_y) * s
+    strapped = (g.sleeve_left is None and g.sleeve_right is None) or g.cold_shoulder
 
     # The widest the body gets from the armpits down to each level: cloth hangs from it.
     fine = np.linspace(ap_level, max(hem_level, ap_level + 1.0), 32)
@@ -346,7 +350,7 @@ def plan_drape(
     def forward(pts: np.ndarray) -> np.ndarray:
         """Garment-canvas points -> photo points through the row-wrap model."""
         gx, gy = pts[:, 0], pts[:, 1]
-        level = seam_level + (gy - g.shoulder_y) * s
+        level = seam_level + (gy - g.hang_y) * s
         side = np.where(gx < g.centre_x, -1.0, 1.0)
         a_g = garment_half(side, gy)
         a = a_g * s
@@ -358,10 +362,10 @@ def plan_drape(
         wb = np.where(level > ap_level, np.maximum(wb, HANG * hang), wb)
         u = np.abs(gx - g.centre_x) * s
         x = wb * _wrap(u / a, a / wb)
-        if sleeveless:
-            # Above the armholes a sleeveless cut is straps or a neck band, not cloth
-            # round the body: it keeps its own scale (a halter's band stays at the neck
-            # instead of being stretched across the shoulders).
+        if strapped:
+            # Above the armholes a sleeveless or cold-shoulder cut is straps or a neck
+            # band, not cloth round the body: it keeps its own scale (a halter's band
+            # stays at the neck instead of being stretched across the shoulders).
             t = np.clip((ap_level - level) / (0.15 * sw), 0.0, 1.0)
             x = x + (np.minimum(u, x) - x) * t
         return body.centre(level) + (side * x)[:, None] * body.across(level)
@@ -385,7 +389,9 @@ def plan_drape(
     for side, sl in ((-1, g.sleeve_left), (1, g.sleeve_right)):
         if sl is None:
             continue
-        sleeves.append(_plan_sleeve(side, sl, body, forward, s, regularisation))
+        sleeves.append(
+            _plan_sleeve(side, sl, body, forward, s, regularisation, on_arm=g.cold_shoulder)
+        )
 
     all_pts = [body_pts] + [sp.outline for sp in sleeves]
     pts = np.concatenate(all_pts)
@@ -424,10 +430,18 @@ def _path_point(path: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray]:
     return p, d
 
 
-def _plan_sleeve(side, sl, body: Body, forward, s: float, regularisation: float) -> SleevePlan:
+def _plan_sleeve(
+    side, sl, body: Body, forward, s: float, regularisation: float, on_arm: bool = False
+) -> SleevePlan:
+    """The warp of one sleeve along its arm. `on_arm`: the sleeve is set on the upper arm
+    (a cold-shoulder cut): its root goes across the arm at the height the torso's fit puts
+    its top corner (that fit alone would put the corner on the torso's side and the root
+    down it to the armpit, the sleeve standing out from a hanging arm)."""
     sw = body.sw
     root_o = forward(np.asarray([sl.root_outer]))[0]
     root_i = forward(np.asarray([sl.root_inner]))[0]
+    if on_arm:
+        root_o, root_i = _across_arm(body, side, root_o)
     root_c = (root_o + root_i) / 2
     _, elbow, wrist = body.arms[side]
     path = np.stack([root_c, elbow, wrist])
@@ -439,6 +453,11 @@ def _plan_sleeve(side, sl, body: Body, forward, s: float, regularisation: float)
         length = float(np.clip(length, 0.92 * full, full))
     else:
         length = float(np.clip(length, 0.2 * upper, full))
+    if on_arm:
+        # Set on the arm, a sleeve hangs down it from its top as far as it reaches below
+        # that in the flat lay (a flounce read flat has its "cuff" beside its root).
+        drop = max(sl.root_inner[1], sl.cuff_inner[1], sl.cuff_outer[1]) - sl.root_outer[1]
+        length = float(min(max(length, drop * s), full))
     # Garment sleeve frame.
     gc0 = sl.root_centre
     gc1 = sl.cuff_centre
@@ -485,6 +504,21 @@ def _plan_sleeve(side, sl, body: Body, forward, s: float, regularisation: float)
     backward = fit_tps(bpts_a, gpts_a, regularisation)
     outline = np.concatenate([np.asarray(outer_b), np.asarray(inner_b)[::-1]])
     return SleevePlan(side, backward, outline, bpts_a)
+
+
+def _across_arm(body: Body, side: int, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points on the outer and the inner edge of the `side` upper arm (shoulder joint
+    to elbow, its `ARM_HALF` thickness a little eased) at the level of photo point `p`."""
+    joint, elbow, _ = body.arms[side]
+    d = elbow - joint
+    rise = float(d @ body.axis)
+    t = 0.0 if rise <= 1e-6 else float(np.clip(((p - joint) @ body.axis) / rise, 0.0, 1.0))
+    n = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-6)
+    if n @ (body.across_sh * side) < 0:
+        n = -n
+    half = 1.08 * (ARM_HALF[0] + (ARM_HALF[1] - ARM_HALF[0]) * t) * body.sw
+    on = joint + d * t
+    return on + n * half, on - n * half
 
 
 def _remap(img: np.ndarray, mx: np.ndarray, my: np.ndarray, border) -> np.ndarray:
@@ -685,8 +719,10 @@ class PhysicalRenderer(PairwiseRenderer):
         # arm: only labelled pixels along the arms come in front.
         # A sleeveless cut has no cloth on the arms: its armholes run along the arms' inner
         # edges, so the arms are in front right up to the shoulders (else the torso part
-        # of a top cut wider than the chest stands on the shoulder caps as flat wings).
-        skip = 0.3 if plan.sleeves else 0.0
+        # of a top cut wider than the chest stands on the shoulder caps as flat wings);
+        # so is a cold-shoulder cut's, whose sleeves start on the upper arm.
+        cold = geom.cold_shoulder
+        skip = 0.3 if plan.sleeves and not cold else 0.0
         arm_lab = is_label(lab, _T_ARMS)
         along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=skip), origin)
         arms_front = arm_lab & along
@@ -716,6 +752,8 @@ class PhysicalRenderer(PairwiseRenderer):
             # torso's side, the torso is cut away there (arms in front) and only the
             # sleeve can cover it.
             c0, c1 = sp.body_points[0], sp.body_points[-2]  # shoulder, cuff's centre
+            if cold:
+                c0 = sp.body_points[1]  # the root's centre: the root crosses the arm
             arm_in = capsule_mask((bh, bw), [(c0, c1, 0.35 * sw)], origin) & arms_all
             ab = _bbox(arm_in)
             if ab is not None:
@@ -727,9 +765,10 @@ class PhysicalRenderer(PairwiseRenderer):
                 )
                 length = max(float(np.sqrt(d @ d)), 1e-6)
                 # (as far past the cuff as the outline's own margin reaches, and over the
-                # shoulder's cap, above the shoulder point, up to the seam)
+                # shoulder's cap, above the shoulder point, up to the seam; a cold-shoulder
+                # sleeve from its own top, the shoulder above it bare)
                 t_end = 1 + 0.03 * sw / length
-                t_start = -SLEEVE_CAP * sw / length
+                t_start = 0.0 if cold else -SLEEVE_CAP * sw / length
                 arm_in[ab[0] : ab[1], ab[2] : ab[3]] &= (t >= t_start) & (t <= t_end)
                 ab = _bbox(arm_in)
             # A sleeve is drawn only near its outline and its arm: warp that box, not the
@@ -803,7 +842,7 @@ class PhysicalRenderer(PairwiseRenderer):
         # cut wider than the person's shoulders does not stand out into the background
         # beside the arm (the arm in front hides it on the arm itself).
         ap_y = (geom.armpit_left[1] + geom.armpit_right[1]) / 2
-        ap_level = plan.seam_level + (ap_y - geom.shoulder_y) * plan.scale
+        ap_level = plan.seam_level + (ap_y - geom.hang_y) * plan.scale
         rest_t = _on_shoulders(lab > 0, level, max(plan.seam_level + 0.2 * sw, ap_level), sw, fsig)
         # Inside a sleeve the arm is in the sleeve: it hides no torso there (a sleeve a
         # little narrower than the arm would otherwise leave a strip of skin at its seam).
