@@ -116,6 +116,23 @@ def test_reading_does_not_depend_on_where_or_how_big_the_garment_is():
     assert b.length_to_chest == pytest.approx(a.length_to_chest, rel=0.08)
 
 
+# A tee as a studio shot on a form shows it: the body's turn narrows its chest seen from the
+# front (0.42 wide under 0.6 wide shoulders) while its length stays a tee's.
+TEE_ON_FORM = [(0, 0.06), (0.1, 0.0), (0.3, 0.07), (0.42, 0.3), (0.33, 0.35), (0.21, 0.27),
+               (0.23, 1.0), (0, 1.0)]  # fmt: skip
+
+
+def test_a_tee_on_a_form_is_measured_by_its_shoulders_and_reads_top_length():
+    mask = _canvas(TEE_ON_FORM)
+    g = garment_geometry(mask)
+    # over its narrowed chest alone it would be a dress's length (the reading before)
+    assert (g.hem_y - g.shoulder_y) / (2 * g.chest_half_width) >= DRESS_MIN_LENGTH
+    r = read_silhouette(mask)
+    assert r.upright_top and r.sleeve == "short", r
+    assert 1.3 < r.length_to_chest < DRESS_MIN_LENGTH, r
+    assert category_evidence(r) == "top-length"
+
+
 def test_a_dress_is_not_read_as_a_top():
     r = read_silhouette(_mask("dress"))
     assert category_evidence(r) in ("dress-length", None), r
@@ -249,7 +266,7 @@ def test_shipped_likelihoods_are_probabilities_and_point_the_right_way():
 
 def test_an_unsure_dress_on_a_tee_outline_becomes_a_top_with_its_measured_sleeve():
     r = read_silhouette(_mask("tee"))
-    c = fuse(_dist(CATS, "dress", 0.55), _dist(SLEEVE_NAMES, "long", 0.6), r)
+    c = fuse(_dist(CATS, "dress", 0.45), _dist(SLEEVE_NAMES, "long", 0.6), r)
     assert (c.category, c.sleeve) == ("top", "short")
     # photo and outline disagree: the answer is the outline's, but flagged as uncertain
     assert c.category_confidence < 0.6
@@ -303,7 +320,7 @@ class _Fixed:
     id = "fixed-dress"
 
     def classify(self, image, mask):
-        return Classification("dress", "long", 0.5, 0.5, "classifier")
+        return Classification("dress", "long", 0.45, 0.5, "classifier")
 
 
 def test_fused_classifier_reads_the_mask_and_keeps_the_backend_without_one():
@@ -313,7 +330,7 @@ def test_fused_classifier_reads_the_mask_and_keeps_the_backend_without_one():
     tee = clf.classify(image, _mask("tee"))
     assert (tee.category, tee.sleeve) == ("top", "short")
     kept = clf.classify(image, None)  # no mask: nothing to read
-    assert (kept.category, kept.sleeve, kept.category_confidence) == ("dress", "long", 0.5)
+    assert (kept.category, kept.sleeve, kept.category_confidence) == ("dress", "long", 0.45)
     with pytest.raises(ValueError, match="2 images but 1 masks"):
         clf.classify_batch([image, image], [None])
 
@@ -331,7 +348,7 @@ def test_the_mask_is_read_only_on_a_smooth_studio_backdrop():
     clf = FusedClassifier(_Fixed())
     assert clf.classify(studio, mask).category == "top"
     kept = clf.classify(rug, mask)
-    assert (kept.category, kept.sleeve, kept.category_confidence) == ("dress", "long", 0.5)
+    assert (kept.category, kept.sleeve, kept.category_confidence) == ("dress", "long", 0.45)
 
 
 def test_shipped_fused_classifier_classifies_a_drawn_tee_as_a_short_sleeved_top():

@@ -9,8 +9,9 @@ plainly. Some answers can be measured off the mask directly (`read_silhouette`):
   silhouette only when it finds a neckline, level shoulders, armpits between shoulder and
   waist and a hem. Then its sleeve style (sleeveless / short / long, where the sleeve ends
   relative to shoulder and armpit) is a measurement, and so is the body's length from
-  shoulder to hem over its chest width: a top ends at the hip, a dress at mid-thigh or
-  below (`DRESS_MIN_LENGTH`);
+  shoulder to hem over its width (the chest, or a sleeved cut's shoulder seams where
+  they are wider: a form narrows the chest a studio shot shows): a top ends at the hip,
+  a dress at mid-thigh or below (`DRESS_MIN_LENGTH`);
 * **a long garment, read as a top would be**: the renderer's reader is made for tops and
   refuses a body more than about three chest widths long (most dresses, long tunics). A
   silhouette it refuses that is taller than 1.6 times its body's width (the median row's)
@@ -53,6 +54,7 @@ from vton.cloth.classify import SLEEVED_CATEGORIES, Classification, GarmentClass
 from vton.cloth.normalise import HIRES_SIZE
 from vton.errors import InvalidInputError
 from vton.render.garment_geometry import GarmentGeometry, garment_geometry
+from vton.render.physical import SEAM_TO_CHEST
 
 __all__ = [
     "CATEGORY_LIKELIHOOD",
@@ -74,7 +76,7 @@ __all__ = [
 ]
 
 #: Bump when the reading or the fusion changes: it is part of `FusedClassifier.id`.
-READING_VERSION = "2"
+READING_VERSION = "3"
 #: Shoulder-to-hem length over chest width (armpit to armpit) at and above which an upright
 #: garment may be a dress. Body proportions: a top ends at the hip, about 1.2-1.6 chest
 #: widths below the shoulder (a 44-52 cm flat chest, 60-75 cm long); the shortest dress
@@ -111,24 +113,24 @@ CATEGORY_LIKELIHOOD: dict[str, dict[str, float]] = {
         "top": 0.0019,
     },
     "top-length": {
-        "bottom": 0.2023,
-        "dress": 0.102,
+        "bottom": 0.2036,
+        "dress": 0.1673,
         "other": 0.3354,
-        "outerwear": 0.4787,
-        "top": 0.6969,
+        "outerwear": 0.484,
+        "top": 0.7027,
     },
     "dress-length": {
-        "bottom": 0.0611,
-        "dress": 0.498,
+        "bottom": 0.0636,
+        "dress": 0.4367,
         "other": 0.0923,
-        "outerwear": 0.1543,
-        "top": 0.0525,
+        "outerwear": 0.1489,
+        "top": 0.0466,
     },
 }
 SLEEVE_LIKELIHOOD: dict[str, dict[str, float]] = {
-    "sleeveless": {"long": 0.2146, "short": 0.0288, "sleeveless": 0.4511},
-    "short": {"long": 0.0591, "short": 0.6496, "sleeveless": 0.0467},
-    "long": {"long": 0.4495, "short": 0.1227, "sleeveless": 0.2599},
+    "sleeveless": {"long": 0.2162, "short": 0.0288, "sleeveless": 0.4467},
+    "short": {"long": 0.0575, "short": 0.6508, "sleeveless": 0.0482},
+    "long": {"long": 0.4463, "short": 0.1239, "sleeveless": 0.2657},
 }
 _FILL = 0.9  # normalise_garment's default fill
 
@@ -139,7 +141,8 @@ class SilhouetteReading:
 
     upright_top: `garment_geometry` accepted it as an upright front view of a top-like cut.
     sleeve: its sleeve style then (else None). length_to_chest: shoulder-to-hem length over
-    the chest width then (else None). legs: share of the low rows that are two legs with a
+    the garment's width then (`_width`: the chest, or the shoulder seams where wider;
+    else None). legs: share of the low rows that are two legs with a
     centred gap under a single-run waist (0 when the waist is not one run). symmetry (IoU
     with the mirror image) and sleeve_length (mean sleeve over shoulder-to-hem length)
     are kept for diagnosis; the fusion does not use them (on the training masks neither
@@ -216,12 +219,31 @@ def read_silhouette(mask: np.ndarray) -> SilhouetteReading:
     g = _geometry(fg.astype(np.uint8) * np.uint8(255))
     if g is None:
         return _squashed_reading(fg, legs, sym)
-    chest = 2.0 * g.chest_half_width
+    width = _width(g)
     body = max(g.hem_y - g.shoulder_y, 1.0)
-    length = body / chest if chest > 0 else None
+    length = body / width if width > 0 else None
     sleeves = [s.length / body for s in (g.sleeve_left, g.sleeve_right) if s is not None]
     sl = float(np.mean(sleeves)) if sleeves else None
     return SilhouetteReading(True, g.sleeve, length, legs, sym, sl)
+
+
+def _width(g: GarmentGeometry, chest: float | None = None) -> float:
+    """The garment's width that its length is compared with: its chest (armpit to armpit,
+    `chest` when given), or for a sleeved cut its shoulder seams' distance where that is
+    wider. A garment laid flat is widest at the chest; on a form or a ghost mannequin
+    (studio shots) the body's turn narrows the chest seen from the front by about a
+    quarter, which would make a tee look a dress's length, while the shoulder seams seen
+    from the front stay as wide. The shoulder points count as seams only where the
+    renderer takes them so (`SEAM_TO_CHEST`: not a dropped, off-shoulder or misread
+    corner), and a sleeveless cut's "shoulders" are its straps or armhole corners: no
+    measure of its width."""
+    chest = 2.0 * g.chest_half_width if chest is None else chest
+    if g.sleeve_left is None or g.sleeve_right is None:
+        return chest
+    shoulders = float(g.shoulder_right[0] - g.shoulder_left[0])
+    if shoulders <= 0 or not SEAM_TO_CHEST[0] <= chest / shoulders <= SEAM_TO_CHEST[1]:
+        return chest
+    return max(chest, shoulders)
 
 
 def _geometry(mask: np.ndarray) -> GarmentGeometry | None:
@@ -280,6 +302,7 @@ def _unsquashed(
 
     chest = 2.0 * g.chest_half_width
     body = max((g.hem_y - g.shoulder_y) / f, 1.0)
+    width = _width(g, chest)
     lengths = [
         float(np.hypot(*(real(s.root_centre) - real(s.cuff_centre)))) / chest
         for s in (g.sleeve_left, g.sleeve_right)
@@ -290,7 +313,7 @@ def _unsquashed(
     else:
         sleeve = "long" if max(lengths) >= LONG_SLEEVE_CHEST else "short"
     sl = float(np.mean(lengths)) * chest / body if lengths else None
-    return SilhouetteReading(True, sleeve, body / chest, legs, sym, sl, squashed=True)
+    return SilhouetteReading(True, sleeve, body / width, legs, sym, sl, squashed=True)
 
 
 def _symmetry(fg: np.ndarray) -> float:
