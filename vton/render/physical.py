@@ -90,7 +90,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "10"
+PHYSICAL_VERSION = "11"
 
 #: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
 #: the shoulder's cap, which a broad deltoid lifts above the seam.
@@ -874,8 +874,11 @@ class PhysicalRenderer(PairwiseRenderer):
         shade = np.ones((bh, bw), np.float32)
         if k > 0:
             # The collar's shadow falls from the neck, not from bare skin lower down (a
-            # parse labels a midriff or a low neckline's skin neck too).
-            neck = (lab == LIP["neck"]) & (level < np.float32(0.15 * sw))
+            # parse labels a midriff or a low neckline's skin neck too), and only from
+            # the neck still in sight: where the new garment covers the skin of an old
+            # scoop or tank neckline, that skin casts nothing (it made a grey bib across a
+            # crew neck's chest).
+            neck = (lab == LIP["neck"]) & (level < np.float32(0.15 * sw)) & ~garment_area
             neck_zone = feather(head | neck, 0.0)
             collar = soft_shadow(neck_zone, 0.03 * sw, (0.0, 0.015 * sw))
             shade *= 1 - 0.25 * k * collar
