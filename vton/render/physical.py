@@ -90,7 +90,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "11"
+PHYSICAL_VERSION = "12"
 
 #: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
 #: the shoulder's cap, which a broad deltoid lifts above the seam.
@@ -715,6 +715,11 @@ class PhysicalRenderer(PairwiseRenderer):
         t_part = _remap(torso_m, mx, my, 0)
         # Occluders: head always in front; arms in front of the torso part.
         head = is_label(lab, _T_HEAD)
+        # A sleeved cut's shoulders rest on the person's (straps and a cold shoulder's
+        # bare shoulders do not cover them).
+        rests = plan.sleeves and not geom.cold_shoulder
+        if rests and _rest_on_outline(mx, my, t_part, old & ~head, body, origin):
+            t_part = _remap(torso_m, mx, my, 0)
         # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
         # arm: only labelled pixels along the arms come in front.
         # A sleeveless cut has no cloth on the arms: its armholes run along the arms' inner
@@ -1038,6 +1043,77 @@ def _on_shoulders(
     out = ramp.copy()
     out[y0:y1] = np.maximum(feather(grown, sigma), ramp[y0:y1])
     return out
+
+
+#: The torso part's top edge between the neck and the shoulder seams is lifted onto the
+#: person's outline where it lies at most this far below it (shoulder widths), the rows
+#: down to `REST_BAND` below it stretched to cover the gap.
+REST_GAP, REST_BAND = 0.1, 0.15
+#: ... from this far off the neck's centre line (shoulder widths), in full from the second.
+REST_FROM = (0.2, 0.35)
+
+
+def _rest_on_outline(mx, my, t_part, top_of, body: Body, origin: np.ndarray) -> bool:
+    """Lift the torso part's top edge onto the shoulders' outline, in place on the backward
+    maps `mx`, `my` ((h, w) float32 canvas coordinates of each crop pixel); True when any
+    column moved. A garment's shoulder line is straighter than a body's (the trapezius
+    rises in a curve towards the neck), so between its neck and its seams it lies below
+    the outline of the old top's shoulders, and a wedge of skin showed there above a tee.
+    `top_of`: (h, w) bool, what the outline is read off (the old top, head excluded);
+    `t_part`: where the torso part lands now. Columns near the neck's centre line (the
+    neckline's, which stays at the neck's base) and beyond the seams are left as they
+    are, the lift fading in outwards from the neck sides; the gap is smoothed across
+    columns. Rows move by less than a pixel per row: the print is stretched, not torn."""
+    h, w = t_part.shape
+    sw = body.sw
+    xs = np.arange(w, dtype=np.float64) + float(origin[0])
+    off = np.abs(xs - float(body.shoulder_mid[0]))
+    cols = (off >= REST_FROM[0] * sw) & (off <= (0.5 + SEAM_OUT) * sw)
+    on = t_part >= 128
+    has_g, has_o = on.any(0), top_of.any(0)
+    cols &= has_g & has_o
+    if not cols.any():
+        return False
+    yt = np.argmax(on, axis=0).astype(np.float64)
+    yo = np.argmax(top_of, axis=0).astype(np.float64)
+    gap = np.where(cols, yt - yo, 0.0)
+    gap = np.where((gap > 0) & (gap <= REST_GAP * sw), gap, 0.0)
+    # smooth across columns (a parse's ragged outline must not make a ragged edge)
+    k = max(3, int(0.04 * sw) | 1)
+    gap = cv2.blur(gap.astype(np.float32)[None], (k, 1))[0].astype(np.float64)
+    # The lift fades in outwards from the neck sides (the garment's highest points on
+    # each side of the neck: the neckband's corners), so no step rises beside them.
+    start = np.full(w, REST_FROM[0] * sw)
+    sides = np.sign(xs - float(body.shoulder_mid[0]))
+    for side in (-1.0, 1.0):
+        this = (sides == side) & has_g & (off < 0.45 * sw)
+        if this.any():
+            i = np.flatnonzero(this)[int(np.argmin(yt[this]))]
+            start = np.where(sides == side, max(off[i], REST_FROM[0] * sw), start)
+    taper = np.clip((off - start) / ((REST_FROM[1] - REST_FROM[0]) * sw), 0, 1)
+    gap = np.where(cols, gap * taper, 0.0)
+    if not (gap >= 1.0).any():
+        return False
+    band = max(2.0, REST_BAND * sw)
+    lifted = gap >= 1.0
+    # Rows from the lifted top down to yt + band sample the maps' rows yt .. yt + band
+    # (linearly between rows), over the rows and columns that move only.
+    c0, c1 = int(np.flatnonzero(lifted)[0]), int(np.flatnonzero(lifted)[-1]) + 1
+    r0 = max(0, int(np.floor((yt - gap)[lifted].min())))
+    r1 = min(h, int(np.ceil((yt + band)[lifted].max())) + 1)
+    ys = np.arange(r0, r1, dtype=np.float64)[:, None]
+    yt_c, gap_c = yt[None, c0:c1], gap[None, c0:c1]
+    t = (ys - (yt_c - gap_c)) / (gap_c + band)
+    move = (gap_c >= 1.0) & (t >= 0.0) & (t < 1.0)
+    src = np.clip(np.where(move, yt_c + t * band, ys), 0, h - 1)
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, h - 1)
+    f = (src - lo).astype(np.float32)
+    cc = np.broadcast_to(np.arange(c0, c1), src.shape)
+    for m in (mx, my):
+        v = m[lo, cc] * (1 - f) + m[hi, cc] * f
+        m[r0:r1, c0:c1] = np.where(move, v, m[r0:r1, c0:c1])
+    return True
 
 
 def _to_u8(a: np.ndarray) -> np.ndarray:
