@@ -53,8 +53,7 @@ from vton.catalog import CATEGORIES, SLEEVES
 from vton.cloth.classify import SLEEVED_CATEGORIES, Classification, GarmentClassifier, _runs
 from vton.cloth.normalise import HIRES_SIZE
 from vton.errors import InvalidInputError
-from vton.render.garment_geometry import GarmentGeometry, garment_geometry
-from vton.render.physical import SEAM_TO_CHEST
+from vton.render.garment_geometry import GarmentGeometry, garment_geometry, shoulders_are_seams
 
 __all__ = [
     "CATEGORY_LIKELIHOOD",
@@ -234,14 +233,14 @@ def _width(g: GarmentGeometry, chest: float | None = None) -> float:
     (studio shots) the body's turn narrows the chest seen from the front by about a
     quarter, which would make a tee look a dress's length, while the shoulder seams seen
     from the front stay as wide. The shoulder points count as seams only where the
-    renderer takes them so (`SEAM_TO_CHEST`: not a dropped, off-shoulder or misread
+    renderer takes them so (`shoulders_are_seams`: not a dropped, off-shoulder or misread
     corner), and a sleeveless cut's "shoulders" are its straps or armhole corners: no
     measure of its width."""
     chest = 2.0 * g.chest_half_width if chest is None else chest
     if g.sleeve_left is None or g.sleeve_right is None:
         return chest
     shoulders = float(g.shoulder_right[0] - g.shoulder_left[0])
-    if shoulders <= 0 or not SEAM_TO_CHEST[0] <= chest / shoulders <= SEAM_TO_CHEST[1]:
+    if not shoulders_are_seams(chest, shoulders):
         return chest
     return max(chest, shoulders)
 

@@ -53,6 +53,7 @@ __all__ = [
     "GarmentGeometry",
     "garment_geometry",
     "inner_back",
+    "shoulders_are_seams",
     "torso_and_sleeve_masks",
 ]
 
@@ -129,6 +130,17 @@ COLD_SHOULDER_DROP = 0.25
 #: ... and least slope of that line (drop per horizontal run): a shoulder seam slopes
 #: 15-35 degrees (0.25-0.7), a strap stands up to the sleeve nearly vertically.
 COLD_SHOULDER_SLOPE = 1.0
+#: A sleeved garment's shoulder points are taken as its seams when its chest is this
+#: wide for their distance (a dropped or off-shoulder cut falls outside).
+SEAM_TO_CHEST = (0.58, 1.2)
+
+
+def shoulders_are_seams(chest: float, shoulders: float) -> bool:
+    """Whether shoulder points `shoulders` px apart on a garment whose chest is `chest` px
+    wide are its shoulder seams (`SEAM_TO_CHEST`), not a dropped, off-shoulder or misread
+    corner: what the renderer sizes a sleeved garment by and the classifier's reading
+    measures its width by."""
+    return shoulders > 0 and SEAM_TO_CHEST[0] <= chest / shoulders <= SEAM_TO_CHEST[1]
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ from vton.render.front_neckline import inside_of_back
 from vton.render.garment_geometry import (
     GarmentGeometry,
     garment_geometry,
+    shoulders_are_seams,
     torso_and_sleeve_masks,
 )
 from vton.render.removal import ARMS, HEAD, is_label, label_table, remove_old_clothes
@@ -101,9 +102,6 @@ WIDTH_CLAMP = (0.85, 1.15)
 CHEST_EASE = 1.06
 #: The chest is measured this far (fraction of the garment's length) below the armpits.
 CHEST_DROP = 0.05
-#: A sleeved garment's shoulder points are taken as its seams when its chest is this
-#: wide for their distance (a dropped or off-shoulder cut falls outside).
-SEAM_TO_CHEST = (0.58, 1.2)
 #: The hem ends between these levels (torso lengths below the shoulder line): a crop
 #: top's at the least, a tunic's at the most; a silhouette read wrongly stays a top.
 HEM_RANGE = (0.4, 1.6)
@@ -301,7 +299,7 @@ def garment_scale(g: GarmentGeometry, body: Body, measure: TorsoMeasure) -> floa
     if g.sleeve == "sleeveless" or g.cold_shoulder:
         return s_chest
     shoulders_g = max(g.shoulder_right[0] - g.shoulder_left[0], 1.0)
-    if not SEAM_TO_CHEST[0] <= chest_g / shoulders_g <= SEAM_TO_CHEST[1]:
+    if not shoulders_are_seams(chest_g, shoulders_g):
         return s_chest
     s_seams = 2 * (0.5 + SEAM_OUT) * body.sw / shoulders_g
     return float(np.sqrt(s_chest * s_seams))
@@ -715,18 +713,22 @@ class PhysicalRenderer(PairwiseRenderer):
         t_part = _remap(torso_m, mx, my, 0)
         # Occluders: head always in front; arms in front of the torso part.
         head = is_label(lab, _T_HEAD)
+        cold = geom.cold_shoulder
         # A sleeved cut's shoulders rest on the person's (straps and a cold shoulder's
-        # bare shoulders do not cover them).
-        rests = plan.sleeves and not geom.cold_shoulder
-        if rests and _rest_on_outline(mx, my, t_part, old & ~head, body, origin):
-            t_part = _remap(torso_m, mx, my, 0)
+        # bare shoulders do not cover them); where the maps moved, the torso part lands
+        # anew (only that box is warped again).
+        rests = plan.sleeves and not cold
+        lifted = _rest_on_outline(mx, my, t_part, old & ~head, body, origin) if rests else None
+        if lifted is not None:
+            ly0, ly1, lx0, lx1 = lifted
+            ys_, xs_ = slice(ly0, ly1), slice(lx0, lx1)
+            t_part[ys_, xs_] = _remap(torso_m, mx[ys_, xs_], my[ys_, xs_], 0)
         # A parse's "arm" far from the pose's arms (skin of a wide neckline) is not an
         # arm: only labelled pixels along the arms come in front.
         # A sleeveless cut has no cloth on the arms: its armholes run along the arms' inner
         # edges, so the arms are in front right up to the shoulders (else the torso part
         # of a top cut wider than the chest stands on the shoulder caps as flat wings);
         # so is a cold-shoulder cut's, whose sleeves start on the upper arm.
-        cold = geom.cold_shoulder
         skip = 0.3 if plan.sleeves and not cold else 0.0
         arm_lab = is_label(lab, _T_ARMS)
         along = capsule_mask((bh, bw), arm_segments(body, 1.8, skip_top=skip), origin)
@@ -1053,11 +1055,14 @@ REST_GAP, REST_BAND = 0.1, 0.15
 REST_FROM = (0.2, 0.35)
 
 
-def _rest_on_outline(mx, my, t_part, top_of, body: Body, origin: np.ndarray) -> bool:
+def _rest_on_outline(
+    mx, my, t_part, top_of, body: Body, origin: np.ndarray
+) -> tuple[int, int, int, int] | None:
     """Lift the torso part's top edge onto the shoulders' outline, in place on the backward
-    maps `mx`, `my` ((h, w) float32 canvas coordinates of each crop pixel); True when any
-    column moved. A garment's shoulder line is straighter than a body's (the trapezius
-    rises in a curve towards the neck), so between its neck and its seams it lies below
+    maps `mx`, `my` ((h, w) float32 canvas coordinates of each crop pixel); the box (y0,
+    y1, x0, x1) of the maps that moved, None when nothing did. A garment's shoulder line
+    is straighter than a body's (the trapezius rises in a curve towards the neck), so
+    between its neck and its seams it lies below
     the outline of the old top's shoulders, and a wedge of skin showed there above a tee.
     `top_of`: (h, w) bool, what the outline is read off (the old top, head excluded);
     `t_part`: where the torso part lands now. Columns near the neck's centre line (the
@@ -1073,7 +1078,7 @@ def _rest_on_outline(mx, my, t_part, top_of, body: Body, origin: np.ndarray) -> 
     has_g, has_o = on.any(0), top_of.any(0)
     cols &= has_g & has_o
     if not cols.any():
-        return False
+        return None
     yt = np.argmax(on, axis=0).astype(np.float64)
     yo = np.argmax(top_of, axis=0).astype(np.float64)
     gap = np.where(cols, yt - yo, 0.0)
@@ -1093,7 +1098,7 @@ def _rest_on_outline(mx, my, t_part, top_of, body: Body, origin: np.ndarray) -> 
     taper = np.clip((off - start) / ((REST_FROM[1] - REST_FROM[0]) * sw), 0, 1)
     gap = np.where(cols, gap * taper, 0.0)
     if not (gap >= 1.0).any():
-        return False
+        return None
     band = max(2.0, REST_BAND * sw)
     lifted = gap >= 1.0
     # Rows from the lifted top down to yt + band sample the maps' rows yt .. yt + band
@@ -1113,7 +1118,7 @@ def _rest_on_outline(mx, my, t_part, top_of, body: Body, origin: np.ndarray) -> 
     for m in (mx, my):
         v = m[lo, cc] * (1 - f) + m[hi, cc] * f
         m[r0:r1, c0:c1] = np.where(move, v, m[r0:r1, c0:c1])
-    return True
+    return r0, r1, c0, c1
 
 
 def _to_u8(a: np.ndarray) -> np.ndarray:
