@@ -14,7 +14,11 @@ import pytest
 
 from tests.render.helpers import mirrored_mask
 from vton.errors import InvalidInputError
-from vton.render.garment_geometry import garment_geometry, torso_and_sleeve_masks
+from vton.render.garment_geometry import (
+    _merged_sleeves,
+    garment_geometry,
+    torso_and_sleeve_masks,
+)
 from vton.synthetic_garments import render_garment, sample_catalog_specs
 
 H, W = 512, 512
@@ -57,6 +61,11 @@ BELL = [(0, 0.06), (0.1, 0.0), (0.3, 0.06), (0.45, 0.4), (0.65, 0.75), (0.4, 0.8
 POLO = [(0, 0.1), (0.05, 0.0), (0.12, 0.0), (0.3, 0.08), (0.5, 0.3), (0.4, 0.36),
         (0.3, 0.27), (0.3, 1.0), (0, 1.0)]  # fmt: skip
 CAMI = [(0, 0.25), (0.22, 0.15), (0.3, 0.3), (0.3, 1.0), (0, 1.0)]
+# Sleeveless shells: a crew neck, wide straps, and an armhole curving in from the strap to
+# the armpit at 0.3 (a tee cut sleeveless, a shell blouse), straight or flared (A-line)
+SHELL = [(0, 0.05), (0.12, 0.0), (0.2, 0.02), (0.205, 0.12), (0.23, 0.22), (0.27, 0.28),
+         (0.3, 0.3), (0.3, 1.0), (0, 1.0)]  # fmt: skip
+A_LINE_SHELL = [*SHELL[:-3], (0.3, 0.3), (0.4, 1.0), (0, 1.0)]
 CAMI_STRAPS = [[(0.195, 0.0), (0.205, 0.0), (0.225, 0.17), (0.205, 0.17)]]
 HANGER = [[(-0.005, -0.07), (0.005, -0.07), (0.005, 0.02), (-0.005, 0.02)]]
 MANNEQUIN_NECK = [[(0.0, -0.05), (0.09, -0.05), (0.09, 0.02), (0.0, 0.02)]]
@@ -131,12 +140,29 @@ def test_sleeves_of_very_different_lengths_are_refused():
         ("tank", TANK, ()),
         ("cami with 3 px straps", CAMI, CAMI_STRAPS),
         ("halter", HALTER, ()),
+        ("shell", SHELL, ()),
+        ("A-line shell", A_LINE_SHELL, ()),
     ],
 )
 def test_sleeveless_cuts(name, right, extra):
     g = garment_geometry(_canvas(right, list(extra)), name)
     assert g.sleeve == "sleeveless", name
     assert g.armpit_left[1] < g.hem_y - 0.3 * (BOTTOM - TOP)
+    if name.endswith("shell"):  # the armhole's knee, not the strap's top
+        assert _u(0, 0.15)[1] < g.armpit_left[1] < _u(0, 0.32)[1]
+        assert _u(0, 0.15)[1] < g.armpit_right[1] < _u(0, 0.32)[1]
+
+
+def test_an_armhole_is_not_read_as_a_sleeve_merged_with_the_body():
+    """The reading by the shoulders takes everything outside the lines down from the
+    shoulder corners for sleeves. Below a strap those corners are the strap's: an armhole
+    curving in to it is a concave notch where a sleeve's cap hangs convex, and the reading
+    declines it (the flared sides of an A-line shell or dress are body)."""
+    for right in (SHELL, A_LINE_SHELL):
+        fg = _canvas(right)[::2, ::2] >= 128  # the reading's own scale (256 rows)
+        assert _merged_sleeves(fg) is None
+    bells = _canvas(MERGED_BELLS)[::2, ::2] >= 128
+    assert _merged_sleeves(bells).sleeve == "long"
 
 
 def test_crop_top_is_read_with_its_short_body():

@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 #: Bump when the reading or the fusion changes: it is part of `FusedClassifier.id`.
-READING_VERSION = "3"
+READING_VERSION = "4"
 #: Shoulder-to-hem length over chest width (armpit to armpit) at and above which an upright
 #: garment may be a dress. Body proportions: a top ends at the hip, about 1.2-1.6 chest
 #: widths below the shoulder (a 44-52 cm flat chest, 60-75 cm long); the shortest dress
@@ -112,24 +112,24 @@ CATEGORY_LIKELIHOOD: dict[str, dict[str, float]] = {
         "top": 0.0019,
     },
     "top-length": {
-        "bottom": 0.2036,
-        "dress": 0.1673,
-        "other": 0.3354,
-        "outerwear": 0.484,
-        "top": 0.7027,
+        "bottom": 0.1819,
+        "dress": 0.1796,
+        "other": 0.3046,
+        "outerwear": 0.516,
+        "top": 0.6975,
     },
     "dress-length": {
-        "bottom": 0.0636,
-        "dress": 0.4367,
-        "other": 0.0923,
-        "outerwear": 0.1489,
-        "top": 0.0466,
+        "bottom": 0.0573,
+        "dress": 0.3918,
+        "other": 0.0831,
+        "outerwear": 0.117,
+        "top": 0.0479,
     },
 }
 SLEEVE_LIKELIHOOD: dict[str, dict[str, float]] = {
-    "sleeveless": {"long": 0.2162, "short": 0.0288, "sleeveless": 0.4467},
-    "short": {"long": 0.0575, "short": 0.6508, "sleeveless": 0.0482},
-    "long": {"long": 0.4463, "short": 0.1239, "sleeveless": 0.2657},
+    "sleeveless": {"long": 0.2333, "short": 0.03, "sleeveless": 0.6321},
+    "short": {"long": 0.056, "short": 0.6433, "sleeveless": 0.035},
+    "long": {"long": 0.4199, "short": 0.1252, "sleeveless": 0.0307},
 }
 _FILL = 0.9  # normalise_garment's default fill
 

@@ -111,6 +111,16 @@ MIN_TIER_DROP = 0.05
 #: (fraction of garment height): a sleeve hanging from the shoulder seam bulges out of it
 #: at once; a sleeveless armhole stays inside it.
 MIN_MERGED_REACH = 0.02
+#: Most a merged sleeve's top edge may sag below the chord from its shoulder corner to its
+#: outline at the armpit's row, on average, per that chord's drop. A sleeve hangs from the
+#: seam in a convex curve (the cap, a rounded or dropped shoulder); a sleeveless armhole
+#: cut into the body is a concave notch below the strap, and an A-line body's flared sides
+#: beyond it are not sleeves (sleeveless shells and A-line dresses read as long-sleeved).
+MAX_MERGED_SAG = 0.06
+#: Most a shoulder corner of that reading may lie below its neck side (fraction of the
+#: garment's height): a shoulder line slopes gently from the neck; a corner far lower is
+#: the knee of an armhole over a flared body, whose sides are not sleeves either.
+MAX_MERGED_SHOULDER_DROP = 0.25
 # The inside of the back seen through the front neckline (`inner_back`):
 #: A crew neck's front drops about this far below its sides, per the opening's width (a
 #: pattern's 7-9 cm for an 18 cm opening).
@@ -324,10 +334,16 @@ def _side_line(
     """The body's side line fitted from rows lo..hi upwards, and the armpit row on it."""
     rows = np.arange(lo, hi + 1)
     # A short fit extrapolates badly (a 1 px quantised edge): find the armpit roughly,
-    # refit the line over the whole body below it, then find the armpit again.
-    line = _fit_line(rows.astype(np.float64), edge[rows])
-    rough = _armpit_row(edge, line, side, lo, y0, 3 * tol, gh)
+    # refit the line over the whole body below it, then find the armpit again. The rough
+    # walk's wide tolerance may climb a sleeveless armhole curving in to its strap: the
+    # rows at the top of the refit that lie far inside the rough line are that armhole,
+    # not the body's side, and stay out of it (they would tilt the line onto the strap,
+    # and the armpit would come out at the top).
+    a, b = _fit_line(rows.astype(np.float64), edge[rows])
+    rough = _armpit_row(edge, (a, b), side, lo, y0, 3 * tol, gh)
     body = np.arange(min(rough + max(2, int(0.05 * gh)), lo), hi + 1)
+    inside = side * (edge[body] - (a + b * body)) < -2 * tol
+    body = body[int(np.argmin(inside)) if not inside.all() else 0 :]
     line = _fit_line(body.astype(np.float64), edge[body])
     return line, _armpit_row(edge, line, side, hi, y0, tol, gh)
 
@@ -794,8 +810,15 @@ def _read_by_shoulders(
     neck_half = (neck_pts[1][0] - neck_pts[0][0]) / 2
     if neck_half < MIN_NECK_HALF * gh or min(out.values()) < MIN_SHOULDER_PER_NECK * neck_half:
         return None
+    drop = max(shoulders[s][1] - neck[1] for s, neck in ((-1, neck_pts[0]), (1, neck_pts[1])))
+    if drop > MAX_MERGED_SHOULDER_DROP * gh:
+        return None
     sh_y = (shoulders[-1][1] + shoulders[1][1]) / 2
     ap_y = sh_y + OVERLAP_ARMPIT_DEPTH * max(hem_y - sh_y, 1.0)
+    if max(_armhole_sag(fg, top, shoulders[side], ap_y, icx, side) for side in (-1, 1)) > (
+        MAX_MERGED_SAG
+    ):
+        return None
     lines = {side: (float(shoulders[side][0]), 0.0) for side in (-1, 1)}
     geom = GarmentGeometry(
         w,
@@ -835,6 +858,24 @@ def _read_by_shoulders(
         if sleeves[side] is None or sleeves[side].length < LONG_SLEEVE * length:
             return None
     return replace(geom, sleeve="long", sleeve_left=sleeves[-1], sleeve_right=sleeves[1])
+
+
+def _armhole_sag(
+    fg: np.ndarray, top: np.ndarray, shoulder: np.ndarray, ap_y: float, icx: int, side: int
+) -> float:
+    """How far the top edge (`top`: first mask row per column) between a `shoulder` corner
+    and the outline at row `ap_y` on `side` lies below the chord joining them, on average,
+    per the chord's drop: > 0 for a concave notch (an armhole), <= 0 for a convex cap; 0
+    when the outline there is not outside the corner (nothing to measure)."""
+    row = min(max(round(ap_y), 0), fg.shape[0] - 1)
+    ox = _outer_columns(fg, icx, side)[row]
+    sx, sy = float(shoulder[0]), float(shoulder[1])
+    drop = ap_y - sy
+    if not np.isfinite(ox) or side * (ox - sx) < 2 or drop < 1:
+        return 0.0
+    xs = np.arange(round(sx), round(ox) + side, side)
+    chord = sy + drop * (xs - sx) / (ox - sx)
+    return float(np.mean(np.minimum(top[xs], ap_y) - chord) / drop)
 
 
 def _rounded_sleeveless(fg: np.ndarray) -> GarmentGeometry | None:
