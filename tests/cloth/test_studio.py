@@ -26,6 +26,7 @@ from vton.cloth.classifier_cnn import (
 from vton.cloth.studio import (
     COMPOSITE_SIZE,
     N_SILHOUETTE,
+    SLEEVELESS_STYLES,
     MaskCache,
     composite_rng,
     cut_sleeves,
@@ -140,10 +141,11 @@ def test_silhouette_vector_tells_trouser_legs_sleeves_and_their_absence():
 # -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("style", SLEEVELESS_STYLES)
 @pytest.mark.parametrize("seed", range(4))
-def test_cut_sleeves_removes_the_sleeves_and_keeps_the_body(seed):
+def test_cut_sleeves_removes_the_sleeves_and_keeps_the_body(seed, style):
     tee = _tee_mask()
-    cut = cut_sleeves(tee, np.random.default_rng(seed), "top")
+    cut = cut_sleeves(tee, np.random.default_rng(seed), "top", style=style, crop=False)
     assert cut is not None and cut.dtype == np.uint8 and set(np.unique(cut)) <= {0, 255}
     assert not (cut > 0)[:, :90].any() and not (cut > 0)[:, 211:].any()  # no sleeve left
     assert (cut[200:280] == tee[200:280]).all()  # the lower body untouched
@@ -156,12 +158,55 @@ def test_cut_sleeves_removes_the_sleeves_and_keeps_the_body(seed):
     assert v[-2] < silhouette_vector(tee)[-2] - 0.3 and abs(v[-2] - tank[-2]) < 0.15
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_cami_is_two_thin_straps_over_a_top_edge_at_the_bust(seed):
+    tee = _tee_mask()
+    cut = cut_sleeves(tee, np.random.default_rng(seed), "top", style="cami", crop=False) > 0
+    # near the top (the tee's shoulders) only the two straps: two narrow runs, one each
+    # side of the centre, nothing at the neck's centre
+    for y in (45, 55):
+        d = np.diff(np.concatenate([[0], cut[y].astype(np.int8), [0]]))
+        starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        assert len(starts) == 2, y
+        assert starts[0] < 150 < starts[1]
+        assert ((ends - starts) <= 0.07 * 120 + 1).all()  # 3-7 % of the 120 px torso
+    # the body's top edge lies at the bust, near the armpit (28-40 % down: y 107-136)
+    body_top = np.flatnonzero(cut[:, 100])[0]
+    assert 100 <= body_top <= 150
+    assert (cut[200:280] == (tee[200:280] > 0)).all()  # the lower body untouched
+
+
+def test_a_cropped_cut_ends_above_the_hem():
+    tee = _tee_mask()
+    for style in SLEEVELESS_STYLES:
+        cut = cut_sleeves(tee, np.random.default_rng(0), "top", style=style, crop=True) > 0
+        hem = np.flatnonzero(cut[:, 150])[-1]
+        assert 40 + 0.55 * 240 - 2 <= hem <= 40 + 0.75 * 240 + 1, style
+
+
+def test_derived_styles_are_drawn_from_the_generator():
+    """Left to the generator, both styles and some crops come out, and the same seed
+    gives the same cut (the training set is reproducible)."""
+    tee = _tee_mask()
+    cuts = [cut_sleeves(tee, np.random.default_rng(s), "top") for s in range(24)]
+    bodies = {int(np.flatnonzero(c[:, 150])[0] > 100) for c in cuts}  # cami: body at bust
+    assert bodies == {0, 1}
+    assert any(np.flatnonzero(c[:, 150])[-1] < 270 for c in cuts)  # some cropped
+    assert all(np.flatnonzero(c[:, 150])[-1] < 270 or (c[200:280] == tee[200:280]).all()
+               for c in cuts)  # fmt: skip
+    again = cut_sleeves(tee, np.random.default_rng(5), "top")
+    assert (again == cuts[5]).all()
+
+
 def test_cut_sleeves_refuses_garments_without_sleeves_and_unknown_kinds():
     rng = np.random.default_rng(0)
-    assert cut_sleeves(_tee_mask(sleeves=False), rng, "top") is None  # nothing to cut
+    for style in SLEEVELESS_STYLES:  # nothing to cut
+        assert cut_sleeves(_tee_mask(sleeves=False), rng, "top", style=style) is None
     assert cut_sleeves(np.zeros((100, 100), np.uint8), rng, "top") is None
     with pytest.raises(ValueError, match="kind"):
         cut_sleeves(_tee_mask(), rng, "pants")
+    with pytest.raises(ValueError, match="style"):
+        cut_sleeves(_tee_mask(), rng, "top", style="bandeau")
 
 
 def _dress_mask() -> np.ndarray:
@@ -171,6 +216,16 @@ def _dress_mask() -> np.ndarray:
     pts = np.array([[110, 180], [190, 180], [260, 390], [40, 390]], np.int32)
     cv2.fillPoly(m, [pts], 255)  # flared skirt
     return m
+
+
+def test_a_sleeveless_dress_is_not_derived_again():
+    """A cami's top edge takes the upper chest off any garment: only sleeves outside the
+    torso show that there were sleeves to cut (the training labels a cut dress sleeved)."""
+    m = _dress_mask()
+    m[30:90, :110] = 0
+    m[30:90, 190:] = 0  # a sleeveless dress: nothing beside the bodice
+    for style in SLEEVELESS_STYLES:
+        assert cut_sleeves(m, np.random.default_rng(0), "dress", style=style) is None
 
 
 def test_cut_sleeves_of_a_dress_keeps_the_skirt():

@@ -75,7 +75,7 @@ __all__ = [
 ]
 
 #: Bump when the reading or the fusion changes: it is part of `FusedClassifier.id`.
-READING_VERSION = "4"
+READING_VERSION = "5"
 #: Shoulder-to-hem length over chest width (armpit to armpit) at and above which an upright
 #: garment may be a dress. Body proportions: a top ends at the hip, about 1.2-1.6 chest
 #: widths below the shoulder (a 44-52 cm flat chest, 60-75 cm long); the shortest dress
@@ -99,8 +99,8 @@ MAX_SQUASHED_CUFF = 0.6
 LONG_SLEEVE_CHEST = 0.45
 #: P(evidence | true category) and P(evidence | true sleeve) of `category_evidence` and
 #: `sleeve_evidence`, fitted on clothing-small's ``train/`` masks (classical masker
-#: ``classical-v4-3543fe9d7f71``; the squashed second reading included;
-#: sleeveless: t-shirt masks with the sleeves cut off, `vton.cloth.studio.cut_sleeves`),
+#: ``classical-v5-ab9b595b47bb``; the squashed second reading included;
+#: sleeveless: t-shirt masks cut to tanks and camis, `vton.cloth.studio.cut_sleeves`),
 #: Laplace-smoothed, over all items of the class (nothing read counts in the denominator).
 #: Reproduce: ``python benchmarks/bench_classifier.py --fit-reading``.
 CATEGORY_LIKELIHOOD: dict[str, dict[str, float]] = {
@@ -127,9 +127,9 @@ CATEGORY_LIKELIHOOD: dict[str, dict[str, float]] = {
     },
 }
 SLEEVE_LIKELIHOOD: dict[str, dict[str, float]] = {
-    "sleeveless": {"long": 0.2333, "short": 0.03, "sleeveless": 0.6321},
-    "short": {"long": 0.056, "short": 0.6433, "sleeveless": 0.035},
-    "long": {"long": 0.4199, "short": 0.1252, "sleeveless": 0.0307},
+    "sleeveless": {"long": 0.2333, "short": 0.03, "sleeveless": 0.6103},
+    "short": {"long": 0.056, "short": 0.6433, "sleeveless": 0.0578},
+    "long": {"long": 0.4199, "short": 0.1252, "sleeveless": 0.0471},
 }
 _FILL = 0.9  # normalise_garment's default fill
 

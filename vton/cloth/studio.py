@@ -49,6 +49,8 @@ __all__ = [
     "N_SILHOUETTE",
     "MaskCache",
     "composite_rng",
+    "CROP_SHARE",
+    "SLEEVELESS_STYLES",
     "cut_sleeves",
     "default_mask_cache",
     "masker_fingerprint",
@@ -245,20 +247,44 @@ def _centre_run_width(row: np.ndarray, cx: float) -> tuple[int, int] | None:
     return int(starts[i]), int(ends[i])
 
 
-def cut_sleeves(mask: np.ndarray, rng: np.random.Generator, kind: str = "top") -> np.ndarray | None:
+#: Styles `cut_sleeves` derives: a tank or shell (an armhole carved down from a wide strap)
+#: and a cami (thin straps over a top edge at the bust, straight or a V).
+SLEEVELESS_STYLES = ("tank", "cami")
+#: Share of derived tops also cropped (a crop tank or cami ends above the navel).
+CROP_SHARE = 0.25
+#: Least share of the garment outside the torso's columns above the body for it to have
+#: sleeves to cut (a sleeveless dress cut as a cami would otherwise be labelled sleeved).
+MIN_SLEEVE_AREA = 0.05
+
+
+def cut_sleeves(
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    kind: str = "top",
+    style: str | None = None,
+    crop: bool | None = None,
+) -> np.ndarray | None:
     """A sleeveless version of a sleeved garment's (H, W) uint8 {0, 255} mask, or None when
     the mask does not look like a sleeved `kind` (``top`` or ``dress``).
 
     The torso is the run of mask through the centre at the rows below the sleeves (a top's
     lower body at 60-85 % of its height; a dress's waist, its narrowest row at 25-45 %,
     widened 10 % for the bust). Above the armpit (a top: 28-40 % down, a dress: 14-22 %)
-    nothing outside the torso is kept, and the armhole narrows as a quarter ellipse to a
-    strap 45-75 % of the torso's half-width (tank to cami). Refused when too little is
-    removed (no sleeves to cut: < 8 % of the area) or too much (> 45 %: not a torso).
-    Returns the new (H, W) uint8 {0, 255} mask, the largest connected part of it.
+    nothing outside the torso is kept. `style` (drawn from `rng` when None, half each):
+    ``tank``, the armhole narrowing as a quarter ellipse to a strap 45-75 % of the torso's
+    half-width (tank to shell); ``cami``, the top edge at the bust (straight, or a V down
+    to 12 % of the height) with two straps 3-7 % of the torso's width rising from it to
+    the shoulders. Real catalogs' sleeveless tops are as often camis as tanks, and a cami
+    is not a tee without sleeves: without them the network took camis for dresses. A top
+    is also cropped (`crop`; drawn, `CROP_SHARE`) at 55-75 % of its height. Refused when
+    there are no sleeves (`MIN_SLEEVE_AREA`), too little is removed (< 8 % of the area) or
+    too much (> 45 % for a tank, > 60 % for a cami: not a torso). Returns the new (H, W)
+    uint8 {0, 255} mask, the largest connected part of it.
     """
     if kind not in ("top", "dress"):
         raise ValueError(f"kind must be 'top' or 'dress', got {kind!r}")
+    if style is not None and style not in SLEEVELESS_STYLES:
+        raise ValueError(f"style must be one of {SLEEVELESS_STYLES}, got {style!r}")
     fg = mask > 0
     box = _box(fg)
     if box is None:
@@ -288,22 +314,46 @@ def cut_sleeves(mask: np.ndarray, rng: np.random.Generator, kind: str = "top") -
     torso_w = right - left
     if not 0.3 * (x1 - x0) <= torso_w <= 0.9 * (x1 - x0):
         return None
+    if style is None:
+        style = SLEEVELESS_STYLES[int(rng.integers(len(SLEEVELESS_STYLES)))]
+    if crop is None:
+        crop = kind == "top" and bool(rng.random() < CROP_SHARE)
     mid, half = (left + right) / 2, torso_w / 2
-    strap = rng.uniform(0.45, 0.75)
     ya = y0 + arm * h
     ys = np.arange(mask.shape[0], dtype=np.float64)[:, None]
     xs = np.arange(mask.shape[1], dtype=np.float64)[None, :]
-    t = np.clip((ya - ys) / max(ya - y0, 1.0), 0.0, 1.0)  # 0 at the armpit, 1 at the top
-    allowed_half = half * (strap + (1 - strap) * (1 - np.sqrt(np.clip(1 - (1 - t) ** 2, 0, 1))))
-    keep = np.abs(xs - mid) <= allowed_half
+    if style == "tank":
+        strap = rng.uniform(0.45, 0.75)
+        t = np.clip((ya - ys) / max(ya - y0, 1.0), 0.0, 1.0)  # 0 at the armpit, 1 at the top
+        allowed_half = half * (strap + (1 - strap) * (1 - np.sqrt(np.clip(1 - (1 - t) ** 2, 0, 1))))
+        keep = np.abs(xs - mid) <= allowed_half
+    else:
+        # The top edge at the bust, from the armpits (its sides) to the centre, V or not;
+        # above it only the straps, thin bands over the shoulders.
+        bust = ya + rng.uniform(-0.02, 0.04) * h
+        dip = rng.uniform(0.0, 0.12) * h * float(rng.random() < 0.6)
+        edge = bust + dip * np.clip(1.0 - np.abs(xs - mid) / half, 0.0, 1.0)
+        at, width = rng.uniform(0.45, 0.7) * half, rng.uniform(0.03, 0.07) * torso_w
+        strap_band = np.abs(np.abs(xs - mid) - at) <= width / 2
+        keep = ((ys >= edge) & (np.abs(xs - mid) <= half)) | ((ys < edge) & strap_band)
     limit = y0 + (0.6 if kind == "top" else 0.45) * h  # below: the body (or skirt) as it is
     keep |= ys >= limit
-    keep &= (ys >= ya) | (np.abs(xs - mid) <= allowed_half)
+    keep &= (ys >= ya) | (np.abs(xs - mid) <= half)
     # Rows between the armpit and the limit: the torso's columns only (sleeves hang there).
     keep &= (ys >= limit) | (np.abs(xs - mid) <= half)
+    if crop:
+        keep &= ys < y0 + rng.uniform(0.55, 0.75) * h
+    # Sleeves to cut: garment outside the torso's columns above the body. (A cami's top
+    # edge removes the upper chest of any garment, so what is removed does not tell.)
+    sleeves = fg & (np.abs(xs - mid) > half) & (ys < limit)
+    if sleeves.sum() < MIN_SLEEVE_AREA * fg.sum():
+        return None
     cut = fg & keep
     removed = 1.0 - cut.sum() / max(fg.sum(), 1)
-    if not 0.08 <= removed <= 0.45:
+    most = 0.45 if style == "tank" else 0.6
+    if crop:
+        most += 0.25
+    if not 0.08 <= removed <= most:
         return None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cut.astype(np.uint8), 8)
     if n < 2:
