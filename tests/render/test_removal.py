@@ -350,3 +350,98 @@ def test_plain_trousers_continue_up_to_a_short_tops_hem_without_stripes():
     px = out[zone]
     far = np.abs(px - np.float32(PANTS_OF_PERSON)).max(axis=1)
     assert np.percentile(far, 99) < 20, np.percentile(far, [50, 95, 99])
+
+
+def _blocky(lab: np.ndarray, block: int) -> np.ndarray:
+    """The labels as a parser at 1/`block` of the resolution gives them: in steps."""
+    h, w = lab.shape
+    small = cv2.resize(lab, (w // block, h // block), interpolation=cv2.INTER_NEAREST)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def test_filled_arms_outline_is_smooth_where_the_parse_steps():
+    """An old long sleeve labelled at a quarter of the resolution: the bare arm drawn in
+    its place has a smooth, antialiased outline against the background, not the parse's
+    staircase."""
+    bg = (90, 190, 90)
+    img, lab, kp = _person(sleeves="long", arm_angle=30.0, background=bg)
+    lab = _blocky(lab, 4)  # a shoulder width is about 30 blocks
+    out = _remove(img, lab, kp)[0]
+    skin = np.array(SKIN_OF_PERSON, np.float32)
+    d_skin = np.abs(out - skin).sum(-1)
+    d_bg = np.abs(out - np.array(bg, np.float32)).sum(-1)
+    skin_side = d_skin < d_bg
+    # The outer edge of the viewer's left upper arm, row by row.
+    sh, el = kp[2, :2], kp[3, :2]
+    y0, y1 = round(sh[1] + 0.3 * (el[1] - sh[1])), round(el[1] - 0.1 * (el[1] - sh[1]))
+    xs = []
+    for y in range(y0, y1):
+        cols = np.flatnonzero(skin_side[y, : round(sh[0])])
+        xs.append(cols[0] if cols.size else -1)
+    xs = np.array(xs)
+    assert (xs > 0).all() and y1 - y0 > 30
+    # A 30-degree edge moves about 0.6 px per row; the parse's steps jump 4.
+    assert np.abs(np.diff(xs)).max() <= 2, np.diff(xs)
+    # Antialiased: on most rows a pixel at the edge blends skin and background.
+    frac = d_skin / np.maximum(d_skin + d_bg, 1e-6)  # 0: skin, 1: background
+    edge = [frac[y, x - 1 : x + 1] for y, x in zip(range(y0, y1), xs, strict=True)]
+    blend = [((f > 0.1) & (f < 0.9)).any() for f in edge]
+    assert np.mean(blend) > 0.5
+
+
+def test_bare_arms_where_long_sleeves_were_are_shaded_round():
+    """An arm is lit most along its middle and turns darker to its outline, as a
+    cylinder does; a flat fill reads as a painted slab."""
+    bg = np.array((90, 190, 90), np.float32)
+    img, lab, kp = _person(sleeves="long", arm_angle=30.0, background=tuple(bg.astype(int)))
+    out = _remove(img, lab, kp)[0]
+    lum = out @ np.float32([0.299, 0.587, 0.114])
+    is_bg = np.abs(out - bg).sum(-1) < 40
+    ratios = []
+    for s, e in ((2, 3), (5, 6)):
+        a, b = kp[s, :2], kp[e, :2]
+        along = (b - a) / np.linalg.norm(b - a)
+        out_dir = np.array([-along[1], along[0]])
+        if out_dir[0] * (a[0] - kp[1, 0]) < 0:  # the arm's outer side, away from the body
+            out_dir = -out_dir
+        for t in np.linspace(0.45, 0.85, 9):
+            c = a + t * (b - a)
+            steps = [
+                k for k in range(40) if is_bg[tuple(np.round(c + k * out_dir)[::-1].astype(int))]
+            ]
+            assert steps, "no background beside the arm"
+            rim = c + (steps[0] - 2) * out_dir  # two pixels inside the outline
+            ratios.append(
+                lum[tuple(np.round(rim)[::-1].astype(int))]
+                / lum[tuple(np.round(c)[::-1].astype(int))]
+            )
+    assert np.median(ratios) < 0.86, ratios
+
+
+def test_a_crop_tops_lower_part_above_the_bare_midriff_becomes_skin_not_trousers():
+    """The old top ended above the navel and the midriff showed under it: the part of it
+    below a still shorter new top's hem was skin, not the trousers' waist continued up."""
+    img, lab, kp = _person(sleeves="short", arm_angle=30.0)
+    body = body_frame(kp)
+    level = np.stack(np.mgrid[0 : lab.shape[0], 0 : lab.shape[1]][::-1], -1) - body.shoulder_mid
+    level = level @ body.axis
+    shirt = lab == LIP["upper-clothes"]
+    midriff = shirt & (level > 0.75 * body.torso_len)
+    img[midriff], lab[midriff] = SKIN_OF_PERSON, LIP["neck"]
+    old = lab == LIP["upper-clothes"]
+    out = _remove(img, lab, kp, hem=0.45)[0]
+    core = np.abs(np.arange(lab.shape[1])[None, :] - body.shoulder_mid[0]) < 0.25 * body.sw
+    zone = old & core & (level > 0.5 * body.torso_len) & (level < 0.7 * body.torso_len)
+    assert zone.sum() > 200
+    d_skin = np.abs(out[zone] - np.array(SKIN_OF_PERSON, np.float32)).max(-1)
+    d_pants = np.abs(out[zone] - np.array(PANTS_OF_PERSON, np.float32)).max(-1)
+    assert np.mean(d_skin < d_pants) > 0.95
+    # Where the old top did reach the trousers (no midriff under it), it stays their waist.
+    img2, lab2, _ = _person(sleeves="short", arm_angle=30.0)
+    out2 = _remove(img2, lab2, kp, hem=0.45)[0]
+    low = (lab2 == LIP["upper-clothes"]) & core & (level > 0.85 * body.torso_len)
+    low &= level < body.torso_len
+    assert low.sum() > 100
+    d_skin2 = np.abs(out2[low] - np.array(SKIN_OF_PERSON, np.float32)).max(-1)
+    d_pants2 = np.abs(out2[low] - np.array(PANTS_OF_PERSON, np.float32)).max(-1)
+    assert np.mean(d_pants2 < d_skin2) > 0.9

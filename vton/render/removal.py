@@ -65,6 +65,10 @@ NECK_BASE = 0.15
 #: The torso's skin beside an arm hanging in front of it is in the arm's shade: this much
 #: darker at the arm's edge, fading over this reach (shoulder widths).
 ARM_SHADE, ARM_SHADE_REACH = 0.12, 0.04
+#: An arm is a cylinder: lit this much at its outline (of the centre's), rounding up to
+#: full light over this depth (shoulder widths, about its radius). A flatter profile
+#: (the torso's 0.82 over 0.12) drew bare arms as flat slabs where long sleeves were.
+ARM_EDGE_LIGHT, ARM_ROUND = 0.68, 0.1
 #: The bare body's shoulder line starts at the side of the neck this far (shoulder
 #: widths) above the seams' level: a flatter line left a wedge of background between the
 #: neck and the shoulders where a crew neck's collar was removed.
@@ -73,6 +77,13 @@ SHOULDER_RISE = 0.15
 #: it is the legs in the lower clothes, and a long old top's hem removed there is
 #: trousers or skirt (it was a band of background across the legs at 1.05).
 BARE_TO = 1.4
+#: The filled skin's outline against the filled background is smoothed over this (shoulder
+#: widths, a Gaussian's sigma): it is where the old sleeve's labelled outline was, and a
+#: parse made at a lower resolution steps like a staircase there.
+SKIN_OUTLINE_SMOOTH = 0.02
+#: ... and antialiased over this (shoulder widths): a photographed arm's edge is a pixel
+#: or two of blend into the background, not a cut.
+SKIN_EDGE_SOFT = 0.005
 LOWER = (LIP["pants"], LIP["skirt"])
 SKIN = (LIP["neck"], LIP["left-arm"], LIP["right-arm"])
 ARMS = (LIP["left-arm"], LIP["right-arm"])
@@ -424,21 +435,89 @@ def remove_old_clothes(
         | (~in_old & skin_lab)
         | (~in_old & lower_lab & arm_caps)
     )
+    # Below the new hem the old top covered the lower clothes, unless the person's midriff
+    # showed under it (a crop top): old pixels above bare torso skin are that skin.
+    skin |= region & _above_midriff(lab, in_old & bare & below & ~arm_caps)
     lower = region & ~skin & ((in_old & bare & below) | (~in_old & lower_lab))
+    skin, alpha = _smooth_skin_outline(skin, region & ~lower, lab > 0, sw)
     bg = region & ~skin & ~lower
+    # Under the skin's soft edge the background is filled too: the edge blends into it.
+    under = skin & (alpha < 1.0)
     f = min(1.0, _WORK_SHOULDER / sw)
     box = _bbox(skin)
+    vals = None
     if box is not None:
         # (The skin is computed from the photo before any fill is written.)
         skin_s, grain = _skin_small(out, lab, region, bare, body, origin, f)
-        y0, y1, x0, x1 = box
         vals = _skin_at(skin_s, (h, w), box, grain)
-        np.copyto(out[y0:y1, x0:x1], vals, where=skin[y0:y1, x0:x1, None])
     if lower.any():
         _lower_fill(crop, lab, region, lower, sw, f, out)
     if bg.any():
-        _background_fill(crop, lab, region, bg, sw, f, out)
+        _background_fill(crop, lab, region, bg | under, sw, f, out)
+    if vals is not None:
+        y0, y1, x0, x1 = box
+        a = alpha[y0:y1, x0:x1, None]
+        o = out[y0:y1, x0:x1]
+        np.copyto(o, o + (vals - o) * a, where=skin[y0:y1, x0:x1, None])
     return out
+
+
+def _above_midriff(lab: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the pixels of `cand` (old clothes below the new hem) whose column
+    goes on below them, past the rest of the old clothes, into bare torso skin (the
+    parse's neck-and-skin label) rather than the lower clothes: the old top was a crop
+    top, and its lower edge hid the midriff, not a waistband."""
+    out = np.zeros(cand.shape, bool)
+    rows = np.flatnonzero(cand.any(axis=1))
+    if rows.size == 0:
+        return out
+    neck = lab == LIP["neck"]
+    ya = int(rows[0])
+    if not neck[ya:].any():
+        return out
+    cols = np.flatnonzero(cand.any(axis=0))
+    xa, xb = int(cols[0]), int(cols[-1]) + 1
+    lab_b, cand_b = lab[ya:, xa:xb], cand[ya:, xa:xb]
+    old_b = cand_b | ~(neck[ya:, xa:xb] | is_label(lab_b, _T_LOWER) | (lab_b == 0))
+    # Scan up from the bottom: what each column holds below the old clothes there.
+    below_is_skin = np.zeros(xb - xa, bool)
+    res = out[ya:, xa:xb]
+    for y in range(lab_b.shape[0] - 1, -1, -1):
+        o = old_b[y]
+        below_is_skin = np.where(o, below_is_skin, lab_b[y] == LIP["neck"])
+        res[y] = cand_b[y] & below_is_skin
+    return out
+
+
+def _smooth_skin_outline(
+    skin: np.ndarray, free: np.ndarray, person: np.ndarray, sw: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The skin to fill with its outline against the background smoothed, and its opacity.
+
+    skin: (H, W) bool, skin as the labels decide it (inside `free`); free: (H, W) bool, the
+    removed pixels that are skin or background (not lower clothes), the only ones that may
+    change side; person: (H, W) bool, the labelled person, whose pixels outside the
+    removal count as skin's side (the fill meets the visible arm or neck there without a
+    notch). Returns the skin (H, W) bool and alpha (H, W) float32: 1 inside, about 0.5 at
+    the outline against the filled background; opaque where it meets anything else.
+    """
+    alpha = np.ones(skin.shape, np.float32)
+    sig = max(0.7, SKIN_OUTLINE_SMOOTH * sw)
+    box = _bbox(free, round(3 * sig) + 2)
+    if box is None or not skin.any():
+        return skin, alpha
+    y0, y1, x0, x1 = box
+    fr, sk = free[y0:y1, x0:x1], skin[y0:y1, x0:x1]
+    side = (sk | (person[y0:y1, x0:x1] & ~fr)).astype(np.float32)
+    smooth = cv2.GaussianBlur(side, (0, 0), sig) >= 0.5
+    new = skin.copy()
+    new[y0:y1, x0:x1] = fr & smooth
+    # The outline against the background blends over a pixel or two: the blur of the
+    # skin's side (the skin and everything that is not the background fill).
+    opaque = (new[y0:y1, x0:x1] | ~fr).astype(np.float32)
+    soft = cv2.GaussianBlur(opaque, (0, 0), max(0.5, SKIN_EDGE_SOFT * sw))
+    alpha[y0:y1, x0:x1] = np.where(new[y0:y1, x0:x1], soft, 1.0)
+    return new, alpha
 
 
 def _skin_in_old(
@@ -662,8 +741,10 @@ def _skin_small(
     ramp = max(0.12 * sws, 1.0)
     d_torso = cv2.distanceTransform(np.where(arm_in, 0, body_s).astype(np.uint8), cv2.DIST_L2, 3)
     d_arm = cv2.distanceTransform(arm_in.astype(np.uint8), cv2.DIST_L2, 3)
-    t = np.minimum(np.where(arm_in, d_arm, d_torso) / ramp, 1.0)
-    light = 0.82 + 0.18 * np.sqrt(t * (2 - t))
+    t_arm = np.minimum(d_arm / max(ARM_ROUND * sws, 1.0), 1.0)
+    t = np.where(arm_in, t_arm, np.minimum(d_torso / ramp, 1.0))
+    edge_light = np.where(arm_in, np.float32(ARM_EDGE_LIGHT), np.float32(0.82))
+    light = edge_light + (1 - edge_light) * np.sqrt(t * (2 - t))
     if arm_in.any():
         near_arm = cv2.distanceTransform((~arm_in).astype(np.uint8), cv2.DIST_L2, 3)
         light *= 1 - ARM_SHADE * np.exp(-near_arm / max(ARM_SHADE_REACH * sws, 0.5)) * ~arm_in
