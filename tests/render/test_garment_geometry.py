@@ -315,3 +315,19 @@ def test_tiers_without_a_shoulder_corner_stay_refused():
     raglan = [p for p in TIERED if p != (0.3, 0.07)]
     with pytest.raises(InvalidInputError, match="garment silhouette not understood"):
         garment_geometry(_tiered(raglan), "raglan tiers")
+
+
+def test_torso_side_below_the_armpit_stays_with_the_torso():
+    # A fitted tee's side narrows from the armpit to the waist: the side line fitted to it
+    # runs inside the garment just under the armpit, and what lay beyond it there went
+    # with the sleeve, whose warp folds it round the body's armpit.
+    mask = _canvas(FITTED_TEE)
+    g = garment_geometry(mask, "fitted tee")
+    torso, left, right = torso_and_sleeve_masks(mask, g)
+    for side, part in ((1, right), (-1, left)):
+        x, y = (round(v) for v in _u(side * 0.265, 0.31))
+        assert mask[y, x] == 255
+        assert torso[y, x] == 255 and part[y, x] == 0, side
+        # the sleeve itself, below the armpit's row too, is still the sleeve
+        x, y = (round(v) for v in _u(side * 0.4, 0.31))
+        assert part[y, x] == 255 and torso[y, x] == 0, side

@@ -96,3 +96,18 @@ def test_a_sleeves_outline_has_no_light_line_from_the_photos_backdrop():
     luma = out.tryon.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
     # the lightest few pixels of the solid sleeves stay near the fabric's dark colour
     assert np.percentile(luma[sleeves], 99.5) < 60, np.percentile(luma[sleeves], [50, 99, 99.5])
+
+
+def test_pushed_out_colours_reach_a_wide_gap():
+    """The colours pushed beyond a garment's edge (what a sleeve's warp sees where it
+    samples off the flat lay, as round the armpit) reach every pixel, not only those a
+    narrow blur reaches: the backdrop's white showed inside a dark sleeve there."""
+    from vton.render.physical import _push_out
+
+    dark = (45, 30, 60)
+    mask = np.zeros((400, 400), np.uint8)
+    mask[:, :40] = 255  # a narrow strip of garment at the left, the rest backdrop
+    img = np.full((400, 400, 3), 255, np.uint8)
+    img[mask > 0] = dark
+    fill, _ = _push_out(img, mask)
+    assert np.abs(fill.astype(int) - dark).max() <= 2

@@ -1094,6 +1094,14 @@ def torso_and_sleeve_masks(
             continue
         if not sl.overlaps_body:
             ap_y = (geom.armpit_left if side < 0 else geom.armpit_right)[1]
+            # Below the armpit only what lies beyond the sleeve's inner edge is sleeve: the
+            # torso's side there, outside a boundary drawn straighter than the garment's
+            # side, went with the sleeve, whose warp folds it round the body's armpit (a
+            # loop of the torso's colour inside a contrasting sleeve).
+            ci, ri = np.asarray(sl.cuff_inner), np.asarray(sl.root_inner)
+            if float(np.hypot(*(ci - ri))) > 1.0:
+                on_sleeve = _beyond(xs, ys, ci, ri, np.asarray(sl.cuff_outer))
+                out &= (ys <= ap_y) | on_sleeve
             out = _reaching_above(out, ap_y - y0)
         beyond_body.append(out)
         if sl.overlaps_body:

@@ -91,7 +91,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "14"
+PHYSICAL_VERSION = "15"
 
 #: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
 #: the shoulder's cap, which a broad deltoid lifts above the seam.
@@ -746,7 +746,12 @@ class PhysicalRenderer(PairwiseRenderer):
 
         sleeve_layers = []
         sleeve_zone = np.zeros((bh, bw), np.float32)
-        fill_s, fill_f = _push_out(g_img, soft) if plan.sleeves else (None, (1.0, 1.0))
+        # Off the garment a sleeve samples its own colours pushed out (not the torso's: a
+        # sleeve in a contrasting colour showed a light loop at the armpit, where its warp
+        # crosses the flat lay's gap between sleeve and torso). Both sleeves at once: they
+        # lie far apart.
+        if plan.sleeves:
+            fill_s, fill_f = _push_out(g_img, cv2.min(soft, cv2.max(left_m, right_m)))
         for sp in plan.sleeves:
             part = left_m if sp.side < 0 else right_m
             # Some of the torso goes with the sleeve, so no gap opens at the seam.
@@ -1217,11 +1222,37 @@ def _push_out(
     m = (m >= 250).astype(np.float32)
     c = cv2.resize(img, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     sig = max(1.0, sigma_frac * size[1])
-    num = cv2.GaussianBlur(c * m[..., None], (0, 0), sig)
-    den = cv2.GaussianBlur(m, (0, 0), sig)[..., None]
-    fill = np.where(den > 1e-3, num / np.maximum(den, 1e-3), 255.0)
+    # Near the edge the nearest colours; further out (the gap between a sleeve and the
+    # torso in a flat lay, which a sleeve's warp samples at the armpit) those of the same
+    # blur on coarser and coarser copies: no pixel a warp may sample is left the
+    # backdrop's white.
+    fill = _normalised_fill(c, m, sig)
     fill = np.where(m[..., None] > 0, c, fill)
     return np.clip(fill + 0.5, 0, 255).astype(np.uint8), (size[0] / w, size[1] / h)
+
+
+def _normalised_fill(c: np.ndarray, m: np.ndarray, sig: float) -> np.ndarray:
+    """(h, w, 3) float32: the colours `c` where `m` (0/1 float32) is 1, normalised-convolved
+    (Gaussian `sig`) outwards; where that blur reaches nothing, the same on a half-size
+    copy, and so on: every pixel gets the colours of the nearest part of the garment."""
+    num = cv2.GaussianBlur(c * m[..., None], (0, 0), sig)
+    den = cv2.GaussianBlur(m, (0, 0), sig)
+    reached = den > 1e-3
+    fill = np.full(c.shape, 255.0, np.float32)
+    fill[reached] = num[reached] / den[reached, None]
+    h, w = m.shape
+    if reached.all() or not reached.any() or min(h, w) < 4:
+        return fill
+    half = (max(1, w // 2), max(1, h // 2))
+    coarse = _normalised_fill(
+        cv2.resize(c * m[..., None], half, interpolation=cv2.INTER_AREA)
+        / np.maximum(cv2.resize(m, half, interpolation=cv2.INTER_AREA), 1e-6)[..., None],
+        (cv2.resize(m, half, interpolation=cv2.INTER_AREA) > 0).astype(np.float32),
+        sig,
+    )
+    up = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+    fill[~reached] = up[~reached]
+    return fill
 
 
 def _dilate(m: np.ndarray, r: int) -> np.ndarray:
