@@ -1235,7 +1235,8 @@ def _normalised_fill(c: np.ndarray, m: np.ndarray, sig: float) -> np.ndarray:
     """(h, w, 3) float32: the colours `c` where `m` (0/1 float32) is 1, normalised-convolved
     (Gaussian `sig`) outwards; where that blur reaches nothing, the same on a half-size
     copy, and so on: every pixel gets the colours of the nearest part of the garment."""
-    num = cv2.GaussianBlur(c * m[..., None], (0, 0), sig)
+    cm = c * m[..., None]
+    num = cv2.GaussianBlur(cm, (0, 0), sig)
     den = cv2.GaussianBlur(m, (0, 0), sig)
     reached = den > 1e-3
     fill = np.full(c.shape, 255.0, np.float32)
@@ -1244,12 +1245,11 @@ def _normalised_fill(c: np.ndarray, m: np.ndarray, sig: float) -> np.ndarray:
     if reached.all() or not reached.any() or min(h, w) < 4:
         return fill
     half = (max(1, w // 2), max(1, h // 2))
-    coarse = _normalised_fill(
-        cv2.resize(c * m[..., None], half, interpolation=cv2.INTER_AREA)
-        / np.maximum(cv2.resize(m, half, interpolation=cv2.INTER_AREA), 1e-6)[..., None],
-        (cv2.resize(m, half, interpolation=cv2.INTER_AREA) > 0).astype(np.float32),
-        sig,
+    m_half = cv2.resize(m, half, interpolation=cv2.INTER_AREA)
+    c_half = (
+        cv2.resize(cm, half, interpolation=cv2.INTER_AREA) / np.maximum(m_half, 1e-6)[..., None]
     )
+    coarse = _normalised_fill(c_half, (m_half > 0).astype(np.float32), sig)
     up = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
     fill[~reached] = up[~reached]
     return fill

@@ -479,13 +479,15 @@ def _above_midriff(lab: np.ndarray, cand: np.ndarray) -> np.ndarray:
     xa, xb = int(cols[0]), int(cols[-1]) + 1
     lab_b, cand_b = lab[ya:, xa:xb], cand[ya:, xa:xb]
     old_b = cand_b | ~(neck[ya:, xa:xb] | is_label(lab_b, _T_LOWER) | (lab_b == 0))
-    # Scan up from the bottom: what each column holds below the old clothes there.
-    below_is_skin = np.zeros(xb - xa, bool)
-    res = out[ya:, xa:xb]
-    for y in range(lab_b.shape[0] - 1, -1, -1):
-        o = old_b[y]
-        below_is_skin = np.where(o, below_is_skin, lab_b[y] == LIP["neck"])
-        res[y] = cand_b[y] & below_is_skin
+    # What each column holds below the old clothes there: the label of the first pixel
+    # at or below each one that is not old clothes (its row, from the bottom up).
+    n = lab_b.shape[0]
+    rows_b = np.arange(n)[:, None]
+    first = np.minimum.accumulate(np.where(old_b, n, rows_b)[::-1], axis=0)[::-1]
+    seen = first < n
+    cols_b = np.broadcast_to(np.arange(xb - xa), first.shape)
+    skin_below = seen & (lab_b[np.minimum(first, n - 1), cols_b] == LIP["neck"])
+    out[ya:, xa:xb] = cand_b & skin_below
     return out
 
 
