@@ -69,6 +69,9 @@ ARM_SHADE, ARM_SHADE_REACH = 0.12, 0.04
 #: full light over this depth (shoulder widths, about its radius). A flatter profile
 #: (the torso's 0.82 over 0.12) drew bare arms as flat slabs where long sleeves were.
 ARM_EDGE_LIGHT, ARM_ROUND = 0.68, 0.1
+#: A removed sleeve's light across its arm carried onto the skin under it: this share of
+#: its log luminance profile, measured in this many bands across each arm segment.
+ARM_PHOTO_LIGHT, ARM_LIGHT_BANDS = 0.6, 9
 #: The bare body's shoulder line starts at the side of the neck this far (shoulder
 #: widths) above the seams' level: a flatter line left a wedge of background between the
 #: neck and the shoulders where a crew neck's collar was removed.
@@ -765,6 +768,11 @@ def _skin_small(
             low = push_pull_fill(low, ok.astype(np.float32))
             low -= float(np.median(low[old_s]))
             light *= np.exp(0.3 * np.clip(low, -0.35, 0.35))
+    # Where a sleeve covered an arm, its light across the arm is the arm's (a lit side, a
+    # side turned away or in the body's shade): `_sleeve_light`.
+    arm_old = arm_in & old_s
+    if arm_old.sum() >= 20:
+        light *= _sleeve_light(small, arm_old, segs, origin * f)
     # The face's left-right light, carried across the body.
     if face.sum() >= 40:
         ys, xs = np.nonzero(face)
@@ -813,6 +821,79 @@ FACE_TO_CHEST = 0.9
 #: least this share of the face's, lightness from this far below the face's (shade) to
 #: this far above it (light on a chest; a wall or a garment labelled neck is lighter).
 MEET_HUE, MEET_CHROMA, MEET_DARKER, MEET_LIGHTER = 25.0, 0.3, 20.0, 25.0
+
+
+def _sleeve_light(
+    small: np.ndarray, where: np.ndarray, segs: list, origin: np.ndarray
+) -> np.ndarray:
+    """(h, w) float32 light factor (1 outside `where`) of an arm from the sleeve that
+    covered it: for each arm segment (`segs`, capsules (p, q, r) on the reduced image whose
+    origin is `origin`), the mean log luminance of the sleeve's pixels (`where`) in
+    `ARM_LIGHT_BANDS` bands across the segment (`_middle_mean`), less the segment's.
+
+    Across and not along: the light on a cylinder changes round it and hardly along it,
+    while a print, a sheer sleeve's pattern or a fold lies anywhere along it; a band's
+    mean over the whole segment keeps the one and drops the others (a blur of the sleeve
+    carried a mesh sleeve's print onto the skin as streaks)."""
+    h, w = where.shape
+    out = np.ones((h, w), np.float32)
+    ys, xs = np.nonzero(where)
+    if ys.size == 0 or not segs:
+        return out
+    pts = np.stack([xs, ys], 1).astype(np.float32) + origin[None].astype(np.float32)
+    log_l = np.log(np.maximum(luminance(small[ys, xs][None])[0], 4 / 255)).astype(np.float32)
+    # each pixel on its nearest segment: position along it (0..1) and across (radii)
+    dists, across = [], []
+    for p, q, r in segs:
+        p, q = np.asarray(p, np.float32), np.asarray(q, np.float32)
+        d = q - p
+        n = float(np.hypot(*d))
+        if n < 1e-6:
+            dists.append(np.full(len(pts), np.inf, np.float32))
+            across.append(np.zeros(len(pts), np.float32))
+            continue
+        t = np.clip(((pts - p) @ d) / (n * n), 0, 1)
+        off = pts - (p + t[:, None] * d)
+        dists.append(np.hypot(off[:, 0], off[:, 1]))
+        across.append((off @ np.float32([-d[1], d[0]])) / (n * max(float(r), 1.0)))
+    near = np.argmin(np.stack(dists), axis=0)
+    side = np.stack(across)[near, np.arange(len(pts))]
+    bands = np.clip(((side + 1.2) / 2.4 * ARM_LIGHT_BANDS).astype(int), 0, ARM_LIGHT_BANDS - 1)
+    centres = (np.arange(ARM_LIGHT_BANDS) + 0.5) * 2.4 / ARM_LIGHT_BANDS - 1.2
+    factor = np.zeros(len(pts), np.float32)
+    for k in range(len(segs)):
+        mine = near == k
+        if mine.sum() < 4 * ARM_LIGHT_BANDS:
+            continue
+        prof, cnt = np.zeros(ARM_LIGHT_BANDS), np.zeros(ARM_LIGHT_BANDS)
+        for b in range(ARM_LIGHT_BANDS):
+            sel = mine & (bands == b)
+            if sel.sum() >= 3:
+                prof[b], cnt[b] = _middle_mean(log_l[sel]), sel.sum()
+        ok = cnt > 0
+        if ok.sum() < 4:
+            continue
+        # a smooth curve round the arm (lit side to shade side), not the bands' steps
+        fit = np.polyfit(centres[ok], prof[ok], 2, w=np.sqrt(cnt[ok]))
+        curve = np.polyval(fit, np.clip(side[mine], centres[ok][0], centres[ok][-1]))
+        factor[mine] = curve - np.average(np.polyval(fit, centres[ok]), weights=cnt[ok])
+    out[ys, xs] = np.exp(ARM_PHOTO_LIGHT * np.clip(factor, -0.3, 0.3))
+    # the segments' curves join at the elbow over about an arm's radius
+    sig = max(1.0, 0.5 * float(np.mean([r for _, _, r in segs])))
+    wgt = where.astype(np.float32)
+    soft = cv2.GaussianBlur(out * wgt, (0, 0), sig) / np.maximum(
+        cv2.GaussianBlur(wgt, (0, 0), sig), 1e-3
+    )
+    return np.where(where, soft, np.float32(1.0)).astype(np.float32)
+
+
+def _middle_mean(v: np.ndarray) -> float:
+    """The mean of the middle half of the values: a few print pixels do not move it, and
+    it does not jump between the two levels of a striped or checked pattern as a median
+    does."""
+    v = np.sort(v)
+    n = v.size
+    return float(v[n // 4 : max(n - n // 4, n // 4 + 1)].mean())
 
 
 def _skin_hued(lab_px: np.ndarray, face_ref: np.ndarray) -> np.ndarray:
