@@ -91,7 +91,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "16"
+PHYSICAL_VERSION = "17"
 
 #: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
 #: the shoulder's cap, which a broad deltoid lifts above the seam.
@@ -753,12 +753,12 @@ class PhysicalRenderer(PairwiseRenderer):
         if plan.sleeves:
             fill_s, fill_f = _push_out(g_img, cv2.min(soft, cv2.max(left_m, right_m)))
         for sp in plan.sleeves:
-            part = left_m if sp.side < 0 else right_m
+            own_part = left_m if sp.side < 0 else right_m
             # Some of the torso goes with the sleeve, so no gap opens at the seam.
             r = max(1, round(SLEEVE_TAKES * geom.height))
             # (a square: OpenCV dilates by one in time independent of its size)
-            grown = cv2.dilate(part, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1,) * 2))
-            part = cv2.min(soft, grown)
+            kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1,) * 2)
+            part = cv2.min(soft, cv2.dilate(own_part, kernel))
             # The arm down to the cuff is in the sleeve, however wide the photo's arm is
             # for the sleeve the pattern gives it: where an arm hangs in front of the
             # torso's side, the torso is cut away there (arms in front) and only the
@@ -800,6 +800,8 @@ class PhysicalRenderer(PairwiseRenderer):
             arm_in = arm_in[sy0:sy1, sx0:sx1].view(np.uint8)
             smx, smy = _backward_maps(sp.backward, box, step=step, origin=o)
             a = _remap(part, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
+            own = _remap(cv2.min(soft, own_part), smx, smy, 0).astype(np.float32)
+            own *= np.float32(1 / 255)
             # The garment's pixels where it is, its colours pushed out beyond its edge
             # (`_push_out`, sampled on its reduced canvas), blended by its own alpha.
             s_own = _remap(g_img, smx, smy, white).astype(np.float32)
@@ -820,18 +822,24 @@ class PhysicalRenderer(PairwiseRenderer):
             # fabric's colour pushed out of the garment fills the hole.
             inside = cv2.erode(lim, disc(max(1, round(SLEEVE_SOLID_INSET * sw))))
             inside |= arm_in
-            a = np.maximum(a, feather(inside, 0.005 * sw))
+            inside_a = feather(inside, 0.005 * sw)
+            # What the sleeve's warp samples of the torso part only fills a gap the torso
+            # part leaves: drawn over it, those pixels lay beside the torso's own warp of
+            # them (a logo's end smeared, a raglan yoke's colour curled over the chest).
+            of_torso = _remap(torso_m, smx, smy, 0).astype(np.float32) * np.float32(1 / 255)
+            solid = np.maximum(own, inside_a * (1 - of_torso))
+            take = np.maximum(np.maximum(a, inside_a) - solid, 0.0)
             lim = cv2.dilate(lim | arm_in, disc(max(1, round(0.03 * sw))))
             zone = feather(lim, 0.008 * sw)
             z = sleeve_zone[sy0:sy1, sx0:sx1]
             np.maximum(z, zone, out=z)
-            sleeve_layers.append(((sy0, sy1, sx0, sx1), s_rgb, a * zone))
+            sleeve_layers.append(((sy0, sy1, sx0, sx1), s_rgb, solid * zone, take * zone))
         # The torso's colour counts only where it or a sleeve may be drawn, after feathering:
         # the box of both, grown by twice the blur's reach; white beyond, as off the canvas.
         sig_t = fsig * 0.6
         grow = max(bh, bw) if sig_t > REDUCE_ABOVE else 2 * _reach(sig_t) + 1
         boxes = [b for b in [_bbox(t_part > 0)] if b is not None]
-        boxes += [sbox for sbox, _, _ in sleeve_layers]
+        boxes += [sbox for sbox, _, _, _ in sleeve_layers]
         t_rgb = np.full((bh, bw, 3), 255, np.uint8)
         t_alpha = np.zeros((bh, bw), np.float32)
         if boxes:
@@ -864,7 +872,9 @@ class PhysicalRenderer(PairwiseRenderer):
         # Each sleeve layer covers a box of the crop (its alpha is 0 outside it), feathered
         # in that box grown by twice the blur's reach: the same values as over the crop.
         layers = []
-        for sbox, s_rgb, s_alpha in sleeve_layers:
+        for sbox, s_rgb, s_alpha, s_take in sleeve_layers:
+            sy_, sx_ = slice(sbox[0], sbox[1]), slice(sbox[2], sbox[3])
+            s_alpha = np.maximum(s_alpha, s_take * (1 - t_alpha[sy_, sx_]))
             box, a = _feather_in_box(s_alpha, sbox, (bh, bw), fsig * 0.6)
             ys_, xs_ = slice(box[0], box[1]), slice(box[2], box[3])
             a = a * (1 - head_a[ys_, xs_]) * rest[ys_, xs_]
