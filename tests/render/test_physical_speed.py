@@ -82,12 +82,13 @@ def test_cloth_rests_on_the_shoulders_as_over_the_whole_crop():
     level = (rows[:, None] * 0.97 - 40.0) + np.float32(0.2) * cols[None, :]
 
     seam_level, sw, fsig = -5.0, 60.0, 1.6
-    ramp = np.clip((level - np.float32(seam_level)) * np.float32(5.0 / sw), 0.0, 1.0)
+    until, fade = seam_level + 0.2 * sw, physical.SHOULDER_FADE * sw
+    ramp = np.clip((level - np.float32(until - fade)) * np.float32(1.0 / fade), 0.0, 1.0)
     grown = cv2.dilate(
         person.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     )
     ref = np.maximum(feather(grown, fsig), ramp)
-    out = physical._on_shoulders(person, level, seam_level + 0.2 * sw, sw, fsig)
+    out = physical._on_shoulders(person, level, until, sw, fsig)
     assert np.array_equal(out, ref)
     assert (out < 1).any() and (out == 1).any()  # both parts of the crop are exercised
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from tests.render.helpers import PersonSpec, flat_cloth_asset, person_asset
 from vton.person.labels import LIP
+from vton.render import physical
 from vton.render.base import RenderRequest
 from vton.render.physical import PhysicalRenderer
 
@@ -36,3 +37,19 @@ def test_a_tee_rests_on_raised_shoulders_of_the_old_top():
     shoulders = cols & (y < kp[2, 1] + 0.2 * sw) & (lab == LIP["upper-clothes"])
     # (87 of them were left to the skin fill: 4 % of the old top's shoulders)
     assert np.count_nonzero(shoulders & ~cloth) <= 0.02 * shoulders.sum()
+
+
+def test_cloth_beyond_the_outline_above_the_chest_is_cut_not_airbrushed():
+    """Above the chest, cloth standing out beyond the person's outline (the top of a
+    sleeve beside a narrow shoulder) goes within a few hundredths of a shoulder width of
+    rows: a fade over a fifth of a shoulder width drew it as a halo over the background."""
+    h, w, sw = 200, 120, 100.0
+    person = np.zeros((h, w), bool)
+    person[:, 50:70] = True
+    level = np.repeat((np.arange(h, dtype=np.float32) - 100.0)[:, None], w, axis=1)
+    rest = physical._on_shoulders(person, level, 0.0, sw, 1.0)
+    assert np.allclose(rest[100:, :], 1.0)  # from `until` down: everywhere
+    assert rest[:, 58:62].min() > 0.99  # inside the outline: everywhere
+    off = rest[:, 10]  # far outside the outline
+    assert off[100] == 1.0
+    assert off[: 100 - round(0.08 * sw)].max() == 0.0

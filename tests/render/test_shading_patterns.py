@@ -68,3 +68,22 @@ def test_black_letters_on_a_white_tee_leave_no_ghost_in_the_light():
     assert np.percentile(ghost, 95) < 0.03, np.percentile(ghost, 95)
     # the fold beside the logo is still read as a fold
     assert g[200, 200] < 0.95 * g[200, 170]
+
+
+def test_the_folds_fade_in_from_the_old_tops_edge_without_a_step():
+    """An old top whose hem is in shade (a darker band just inside its edge), read
+    through a blocky outline: the fold band stopped at the region's edge, and the new
+    garment, longer than the old top, showed the outline as a step of light."""
+    h, w = 400, 300
+    rgb = np.full((h, w, 3), 140, np.uint8)
+    region = np.zeros((h, w), bool)
+    region[40:300, 40:260] = True
+    region[280:300, 150:260] = False  # a parse's rectangular notch at the hem
+    rgb[region & (np.arange(h)[:, None] >= 272)] = 112  # the hem's shade, inside
+    gain = np.log(shading_gain(rgb, region, 200.0, strength=0.0, wrinkles=1.0))
+    # across the bottom edge of the region (left part) and the notch's top edge
+    steps = [
+        np.abs(gain[299, 60:130] - gain[301, 60:130]).max(),
+        np.abs(gain[279, 170:240] - gain[281, 170:240]).max(),
+    ]
+    assert max(steps) < 0.02, steps

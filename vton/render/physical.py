@@ -91,7 +91,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "17"
+PHYSICAL_VERSION = "18"
 
 #: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
 #: the shoulder's cap, which a broad deltoid lifts above the seam.
@@ -116,6 +116,10 @@ HANG = 0.92
 SLEEVE_TAKES = 0.05
 #: Inside its outline on the body, less this inset (shoulder widths), a sleeve is solid.
 SLEEVE_SOLID_INSET = 0.02
+#: A sleeve's edge where its outline cuts it is this soft (shoulder widths, Gaussian
+#: sigma): about a pixel at catalog sizes, as a photographed edge is. 0.008 drew a band
+#: of 5-8 px of background through the cloth along a sleeve's outer edge.
+SLEEVE_EDGE_SOFT = 0.003
 
 _OLD_UPPER = (LIP["upper-clothes"], LIP["coat"])
 _OLD_FULL = (LIP["dress"], LIP["jumpsuits"])  # removed above the new hem only
@@ -830,7 +834,7 @@ class PhysicalRenderer(PairwiseRenderer):
             solid = np.maximum(own, inside_a * (1 - of_torso))
             take = np.maximum(np.maximum(a, inside_a) - solid, 0.0)
             lim = cv2.dilate(lim | arm_in, disc(max(1, round(0.03 * sw))))
-            zone = feather(lim, 0.008 * sw)
+            zone = feather(lim, SLEEVE_EDGE_SOFT * sw)
             z = sleeve_zone[sy0:sy1, sx0:sx1]
             np.maximum(z, zone, out=z)
             sleeve_layers.append(((sy0, sy1, sx0, sx1), s_rgb, solid * zone, take * zone))
@@ -1037,14 +1041,22 @@ class _AssetMemo:
         self.__init__(state["size"])
 
 
+#: Above the chest, cloth beyond the person's outline fades out over this many shoulder
+#: widths of rows: a cut, a little softened. A fifth of a shoulder width drew the top of a
+#: sleeve standing out beside the shoulder as an airbrushed halo over the background.
+SHOULDER_FADE = 0.06
+
+
 def _on_shoulders(
     person: np.ndarray, level: np.ndarray, until: float, sw: float, fsig: float
 ) -> np.ndarray:
     """(H, W) float32 0..1 over a crop: 1 below level `until`; above it, the person's
-    outline (`person`, (H, W) bool) grown by a fiftieth of a shoulder width and feathered.
+    outline (`person`, (H, W) bool) grown by a fiftieth of a shoulder width and feathered,
+    blended over `SHOULDER_FADE`.
     `level`: `_levels` of the crop."""
-    # 0 above a fifth of a shoulder width over `until`, 1 from `until` down.
-    ramp = np.clip((level - np.float32(until - 0.2 * sw)) * np.float32(5.0 / sw), 0.0, 1.0)
+    # 0 above `SHOULDER_FADE` over `until`, 1 from `until` down.
+    fade = SHOULDER_FADE * sw
+    ramp = np.clip((level - np.float32(until - fade)) * np.float32(1.0 / fade), 0.0, 1.0)
     # Only where the ramp is below 1 does the outline count: it is feathered over those
     # rows and as many more as the blur reaches (the same values as over the whole crop).
     box = _bbox(ramp < 1.0)

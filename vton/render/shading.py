@@ -41,6 +41,9 @@ __all__ = [
     "REDUCE_ABOVE",
 ]
 
+#: The fold band fades in over about this much (shoulder widths, Gaussian sigma) from
+#: the edge of the old clothes it is read on.
+BAND_EDGE = 0.03
 #: Rec. 601 luma weights.
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 #: Shoulder widths (px) the gain is computed at: light and folds need no more.
@@ -217,7 +220,11 @@ def _bands(dev: np.ndarray, weight: np.ndarray, sw: float) -> tuple[np.ndarray, 
     dev = dev.astype(np.float32)
     low = normalised_blur(dev, weight, max(1.0, 0.1 * sw))
     fine = normalised_blur(dev, weight, max(0.6, 0.012 * sw))
-    return low, np.clip(fine - low, -0.2, 0.2) * weight
+    # The folds fade in from the region's edge (`BAND_EDGE`): cut off there, a hem's or a
+    # parse's blocky outline showed on the new garment as a step of light.
+    edge = cv2.GaussianBlur(weight, (0, 0), max(0.6, BAND_EDGE * sw))
+    fade = np.clip(2.0 * edge - 1.0, 0.0, 1.0) * weight
+    return low, np.clip(fine - low, -0.2, 0.2) * fade
 
 
 def _calm(band: np.ndarray, weight: np.ndarray) -> float:
