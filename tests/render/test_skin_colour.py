@@ -70,8 +70,8 @@ def test_an_arm_hanging_against_the_torso_meets_it_in_a_shaded_line():
 
 def test_arms_in_long_sleeves_take_the_bodys_skin_not_the_hands():
     """Where long sleeves are removed, the only bare arm skin in sight is the hands, which
-    are redder than the body: the arms are filled in the torso's colour (one pink arm
-    beside a torso in the neck's colour read as someone else's arm)."""
+    are redder than the body: the arms are filled in the torso's colour down the arm (one
+    pink arm beside a torso in the neck's colour read as someone else's arm)."""
     hand = (215, 140, 125)  # redder, yet within what the fill takes for skin
     p = synthetic_person(512, 384, sleeves="long", skin=NECK_SKIN, arm_angle=30.0)
     img, lab, kp = p.image.copy(), p.labels, p.keypoints
@@ -89,6 +89,27 @@ def test_arms_in_long_sleeves_take_the_bodys_skin_not_the_hands():
     de_body = ciede2000(got, rgb_to_lab(np.array(NECK_SKIN, np.float32)))
     de_hand = ciede2000(got, rgb_to_lab(np.array(hand, np.float32)))
     assert de_body < de_hand and de_body < 10.0, (de_body, de_hand)
+
+
+def test_arms_in_long_sleeves_turn_to_the_hands_colour_towards_the_wrist():
+    """...and towards the wrist the fill turns into the hand's colour, so that a pale arm
+    (lit like the chest) does not end in a darker hand with a step."""
+    hand = (180, 120, 95)  # a hand darker and redder than the chest
+    p = synthetic_person(512, 384, sleeves="long", skin=NECK_SKIN, arm_angle=30.0)
+    img, lab, kp = p.image.copy(), p.labels, p.keypoints
+    img[np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))] = hand
+    body = body_frame(kp)
+    old = np.isin(lab, (LIP["upper-clothes"], LIP["coat"]))
+    out = _removed(img, lab, old, body)
+    joint, elbow, wrist = body.arms[1]
+    r = 0.05 * body.sw
+    upper = capsule_mask(lab.shape, [(joint + 0.3 * (elbow - joint), elbow, r)]) & old
+    low = capsule_mask(lab.shape, [(elbow + 0.6 * (wrist - elbow), wrist, r)]) & old
+    assert upper.sum() > 100 and low.sum() > 50
+    hand_lab = rgb_to_lab(np.array(hand, np.float32))
+    de_upper = ciede2000(rgb_to_lab(np.median(out[upper], axis=0)), hand_lab)
+    de_low = ciede2000(rgb_to_lab(np.median(out[low], axis=0)), hand_lab)
+    assert de_low < 0.6 * de_upper, (de_low, de_upper)
 
 
 def test_the_shoulders_rise_to_the_side_of_the_neck_where_a_collar_was():

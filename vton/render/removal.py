@@ -735,7 +735,8 @@ def _skin_small(
     arm_s = capsule_mask(sh_s, segs, origin * f).astype(np.float32)
     torso_s = _torso_poly(body, -0.1 * sw, sh_s, origin, f).astype(np.float32)
     arm_w = cv2.GaussianBlur(arm_s * (1 - torso_s), (0, 0), max(0.6, 0.04 * sws))
-    colour = torso_c[None, None] * (1 - arm_w[..., None]) + arm_c[None, None] * arm_w[..., None]
+    arm_col = _arm_gradient(arm_c, small, arms_vis & hands, body, origin, f)
+    colour = torso_c[None, None] * (1 - arm_w[..., None]) + arm_col * arm_w[..., None]
     # A rounded body: each part darker over the outer eighth of a shoulder width of its
     # own outline (it turns away), the arms in front of the torso: where an arm hangs
     # against the body the two meet in a dark line and the torso beside the arm is in its
@@ -953,6 +954,40 @@ def _arm_colour(small, arms_vis, hands, torso_c):
     if arm.sum() < ARM_MIN_PX:
         return torso_c
     return np.median(small[arm], axis=0).astype(np.float32)
+
+
+def _arm_gradient(
+    arm_c: np.ndarray, small: np.ndarray, hand_skin: np.ndarray, body: Body, origin, f: float
+) -> np.ndarray:
+    """(h, w, 3) or (1, 1, 3) float32: the arms' fill colour on the reduced image: `arm_c`
+    at the shoulders, turning along each arm into the colour of its visible hand
+    (`hand_skin`, (h, w) bool) at the wrist. Skin seen near the shoulders (a wide
+    neckline's) is lit like the chest and paler than a forearm hanging at the side, which
+    the hands' colour is closer to: one colour from shoulder to wrist drew pale arms ending
+    in darker hands. Without enough of a hand, `arm_c` all along."""
+    if hand_skin.sum() < ARM_MIN_PX:
+        return arm_c[None, None]
+    hand_c = np.median(small[hand_skin], axis=0).astype(np.float32)
+    h, w = hand_skin.shape
+    pts = np.stack(np.meshgrid(np.arange(w), np.arange(h)), -1).reshape(-1, 2)
+    pts = pts.astype(np.float32) / np.float32(f) + origin.astype(np.float32)
+    best_d = np.full(len(pts), np.inf, np.float32)
+    best_t = np.zeros(len(pts), np.float32)
+    for joint, elbow, wrist in body.arms.values():
+        lengths = [float(np.hypot(*(elbow - joint))), float(np.hypot(*(wrist - elbow)))]
+        total = max(sum(lengths), 1e-6)
+        for (p, q), before, n in (
+            ((joint, elbow), 0.0, lengths[0]),
+            ((elbow, wrist), lengths[0], lengths[1]),
+        ):
+            d = (q - p).astype(np.float32)
+            u = np.clip(((pts - p) @ d) / max(float(d @ d), 1e-6), 0.0, 1.0)
+            dist = np.hypot(*(pts - (p + u[:, None] * d)).T)
+            closer = dist < best_d
+            best_d[closer] = dist[closer]
+            best_t[closer] = (before + u[closer] * n) / total
+    t = best_t.reshape(h, w, 1)
+    return arm_c[None, None] * (1 - t) + hand_c[None, None] * t
 
 
 def _blur_low(img: np.ndarray, sig: float) -> np.ndarray:
