@@ -201,7 +201,7 @@ def shading_gain(
     # "shading" would print ghosts of it on the new garment: read it the less, the more
     # its band varies beyond a plain fabric's (judged before its print strokes are set
     # aside: what is left of a mesh between them still holds the bra's shape).
-    calm = _calm(_bands(dev, weight, sw)[1], weight)
+    calm = _calm(_bands(dev, weight, sw, fade_in=False)[1], weight)
     weight *= ~_print_strokes(dev, weight > 0.5, sw, ref)
     if not (weight > 0).any():
         return np.ones((h, w), np.float32)
@@ -214,12 +214,17 @@ def shading_gain(
     return gain
 
 
-def _bands(dev: np.ndarray, weight: np.ndarray, sw: float) -> tuple[np.ndarray, np.ndarray]:
+def _bands(
+    dev: np.ndarray, weight: np.ndarray, sw: float, fade_in: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """The light (a blur a tenth of the shoulder width) and the fold band (down to a
-    hundredth) of log luminance `dev`, read where `weight` > 0."""
+    hundredth) of log luminance `dev`, read where `weight` > 0; with `fade_in`, the band
+    fades in from the region's edge (judging how much a fabric varies wants it whole)."""
     dev = dev.astype(np.float32)
     low = normalised_blur(dev, weight, max(1.0, 0.1 * sw))
     fine = normalised_blur(dev, weight, max(0.6, 0.012 * sw))
+    if not fade_in:
+        return low, np.clip(fine - low, -0.2, 0.2) * weight
     # The folds fade in from the region's edge (`BAND_EDGE`): cut off there, a hem's or a
     # parse's blocky outline showed on the new garment as a step of light.
     edge = cv2.GaussianBlur(weight, (0, 0), max(0.6, BAND_EDGE * sw))
