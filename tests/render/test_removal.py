@@ -447,6 +447,13 @@ def test_a_crop_tops_lower_part_above_the_bare_midriff_becomes_skin_not_trousers
     assert np.mean(d_pants2 < d_skin2) > 0.9
 
 
+def _outward_normal(along: np.ndarray, shoulder: np.ndarray, kp) -> np.ndarray:
+    """The unit normal of an arm's direction `along` that points away from the body (the
+    neck keypoint), for the arm at `shoulder`."""
+    normal = np.array([-along[1], along[0]])
+    return -normal if normal[0] * (shoulder[0] - kp[1, 0]) < 0 else normal
+
+
 def _lit_sleeves(img, lab, kp, gain: float, period: int = 0):
     """The long sleeves lit from the arms' outer side: `gain` times brighter on the outer
     half of each arm than on the inner half; with `period` > 0 instead fine stripes of that
@@ -458,9 +465,7 @@ def _lit_sleeves(img, lab, kp, gain: float, period: int = 0):
         a, b, c = kp[s, :2], kp[e, :2], kp[w, :2]
         near = capsule_mask(lab.shape, [(a, b, 30.0), (b, c, 30.0)], ORIGIN) & sleeve
         along = (c - a) / np.linalg.norm(c - a)
-        normal = np.array([-along[1], along[0]])
-        if normal[0] * (a[0] - kp[1, 0]) < 0:
-            normal = -normal  # pointing away from the body
+        normal = _outward_normal(along, a, kp)
         side = (xx - a[0]) * normal[0] + (yy - a[1]) * normal[1]
         if period:
             pos = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
@@ -481,10 +486,7 @@ def _outer_to_inner(out, kp, lab_arm) -> float:
         a, b, c = kp[s, :2], kp[e, :2], kp[w, :2]
         fore = capsule_mask(out.shape[:2], [(b + 0.2 * (c - b), b + 0.8 * (c - b), 30.0)], ORIGIN)
         fore &= lab_arm
-        along = (c - b) / np.linalg.norm(c - b)
-        normal = np.array([-along[1], along[0]])
-        if normal[0] * (a[0] - kp[1, 0]) < 0:
-            normal = -normal
+        normal = _outward_normal((c - b) / np.linalg.norm(c - b), a, kp)
         side = (xx - b[0]) * normal[0] + (yy - b[1]) * normal[1]
         mid = np.median(side[fore])
         ratios.append(np.median(lum[fore & (side > mid)]) / np.median(lum[fore & (side <= mid)]))

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vton.geometry.capsules import capsule_mask
+from vton.geometry.capsules import capsule_mask, nearest_on_segments
 from vton.geometry.tps import backward_maps, fit_tps, warp_image
 
 RNG = np.random.default_rng(7)
@@ -53,6 +53,17 @@ def test_capsules_union_origin_and_empty():
 def _spline():
     src = RNG.uniform(0, 200, (12, 2))
     return fit_tps(src, src * 0.8 + RNG.normal(0, 6, src.shape) + 15)
+
+
+def test_nearest_on_segments_gives_each_point_its_bone_the_foot_and_the_offset():
+    upper = (np.float32([0, 0]), np.float32([0, 10]), 3.0)  # shoulder to elbow, down
+    fore = (np.float32([0, 10]), np.float32([10, 10]))  # elbow to wrist, right
+    stub = (np.float32([5, 5]), np.float32([5, 5]))  # zero length: never the nearest
+    pts = np.float32([[2, 4], [6, 12], [-3, -4], [5, 5]])
+    index, along, offset = nearest_on_segments(pts, [stub, upper, fore])
+    assert index.tolist() == [1, 2, 1, 1]  # the last point: a tie, the first segment wins
+    assert np.allclose(along, [0.4, 0.6, 0.0, 0.5])
+    assert np.allclose(offset, [[2, 0], [0, 2], [-3, -4], [5, 0]])
 
 
 def test_backward_maps_sample_the_spline_at_the_box_pixels():

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
-__all__ = ["capsule_mask", "disc"]
+__all__ = ["capsule_mask", "disc", "nearest_on_segments"]
 
 Segment = tuple[np.ndarray, np.ndarray, float]
 
@@ -52,3 +52,31 @@ def disc(r: int) -> np.ndarray:
     """(2r+1, 2r+1) uint8 elliptical structuring element of radius `r` px: the one
     kernel that grows, shrinks and closes masks by a round distance (a capsule's end)."""
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def nearest_on_segments(
+    pts: np.ndarray, segments: Iterable[tuple]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For (N, 2) float32 points, each one's nearest of the segments (p, q, ...) (extra
+    items, a radius, are ignored): its index, the position of the foot along it (0 at p,
+    1 at q) and the offset (N, 2) from the foot to the point. The first segment wins a
+    tie; a segment of zero length is never the nearest while another is. What a rule
+    "along this bone, across it" reads a limb's pixels by."""
+    n = len(pts)
+    best = np.full(n, np.inf, np.float32)
+    index = np.zeros(n, np.intp)
+    along = np.zeros(n, np.float32)
+    offset = np.zeros((n, 2), np.float32)
+    for k, seg in enumerate(segments):
+        p, q = np.asarray(seg[0], np.float32), np.asarray(seg[1], np.float32)
+        d = q - p
+        dd = float(d @ d)
+        if dd < 1e-12:
+            continue
+        u = np.clip(((pts - p) @ d) / dd, 0.0, 1.0).astype(np.float32)
+        off = pts - (p + u[:, None] * d)
+        dist = np.hypot(off[:, 0], off[:, 1])
+        closer = dist < best
+        best[closer], index[closer] = dist[closer], k
+        along[closer], offset[closer] = u[closer], off[closer]
+    return index, along, offset

@@ -44,7 +44,7 @@ import functools
 import cv2
 import numpy as np
 
-from vton.geometry.capsules import capsule_mask, disc
+from vton.geometry.capsules import capsule_mask, disc, nearest_on_segments
 from vton.person.labels import LIP
 from vton.render.body import ARM_HALF, SEAM_OUT, Body, arm_segments
 from vton.render.shading import luminance, push_pull_fill, soft_shadow
@@ -735,7 +735,7 @@ def _skin_small(
     arm_s = capsule_mask(sh_s, segs, origin * f).astype(np.float32)
     torso_s = _torso_poly(body, -0.1 * sw, sh_s, origin, f).astype(np.float32)
     arm_w = cv2.GaussianBlur(arm_s * (1 - torso_s), (0, 0), max(0.6, 0.04 * sws))
-    arm_col = _arm_gradient(arm_c, small, arms_vis & hands, body, origin, f)
+    arm_col = _arm_gradient(arm_c, small, arms_vis & hands, body, origin, f, arm_w > 0)
     colour = torso_c[None, None] * (1 - arm_w[..., None]) + arm_col * arm_w[..., None]
     # A rounded body: each part darker over the outer eighth of a shoulder width of its
     # own outline (it turns away), the arms in front of the torso: where an arm hangs
@@ -843,22 +843,11 @@ def _sleeve_light(
         return out
     pts = np.stack([xs, ys], 1).astype(np.float32) + origin[None].astype(np.float32)
     log_l = np.log(np.maximum(luminance(small[ys, xs][None])[0], 4 / 255)).astype(np.float32)
-    # each pixel on its nearest segment: position along it (0..1) and across (radii)
-    dists, across = [], []
-    for p, q, r in segs:
-        p, q = np.asarray(p, np.float32), np.asarray(q, np.float32)
-        d = q - p
-        n = float(np.hypot(*d))
-        if n < 1e-6:
-            dists.append(np.full(len(pts), np.inf, np.float32))
-            across.append(np.zeros(len(pts), np.float32))
-            continue
-        t = np.clip(((pts - p) @ d) / (n * n), 0, 1)
-        off = pts - (p + t[:, None] * d)
-        dists.append(np.hypot(off[:, 0], off[:, 1]))
-        across.append((off @ np.float32([-d[1], d[0]])) / (n * max(float(r), 1.0)))
-    near = np.argmin(np.stack(dists), axis=0)
-    side = np.stack(across)[near, np.arange(len(pts))]
+    # each pixel on its nearest segment, and how far across it (radii, signed)
+    near, _, off = nearest_on_segments(pts, segs)
+    normals = np.float32([[-(q[1] - p[1]), q[0] - p[0]] for p, q, _ in segs])
+    scale = np.float32([np.hypot(*np.subtract(q, p)) * max(float(r), 1.0) for p, q, r in segs])
+    side = np.einsum("ij,ij->i", off, normals[near]) / np.maximum(scale[near], 1e-6)
     bands = np.clip(((side + 1.2) / 2.4 * ARM_LIGHT_BANDS).astype(int), 0, ARM_LIGHT_BANDS - 1)
     centres = (np.arange(ARM_LIGHT_BANDS) + 0.5) * 2.4 / ARM_LIGHT_BANDS - 1.2
     factor = np.zeros(len(pts), np.float32)
@@ -957,36 +946,37 @@ def _arm_colour(small, arms_vis, hands, torso_c):
 
 
 def _arm_gradient(
-    arm_c: np.ndarray, small: np.ndarray, hand_skin: np.ndarray, body: Body, origin, f: float
+    arm_c: np.ndarray,
+    small: np.ndarray,
+    hand_skin: np.ndarray,
+    body: Body,
+    origin,
+    f: float,
+    where: np.ndarray,
 ) -> np.ndarray:
     """(h, w, 3) or (1, 1, 3) float32: the arms' fill colour on the reduced image: `arm_c`
     at the shoulders, turning along each arm into the colour of its visible hand
     (`hand_skin`, (h, w) bool) at the wrist. Skin seen near the shoulders (a wide
     neckline's) is lit like the chest and paler than a forearm hanging at the side, which
     the hands' colour is closer to: one colour from shoulder to wrist drew pale arms ending
-    in darker hands. Without enough of a hand, `arm_c` all along."""
+    in darker hands. Without enough of a hand, `arm_c` all along; outside `where` ((h, w)
+    bool, where the arms' colour is used at all), `arm_c`."""
     if hand_skin.sum() < ARM_MIN_PX:
         return arm_c[None, None]
     hand_c = np.median(small[hand_skin], axis=0).astype(np.float32)
-    h, w = hand_skin.shape
-    pts = np.stack(np.meshgrid(np.arange(w), np.arange(h)), -1).reshape(-1, 2)
-    pts = pts.astype(np.float32) / np.float32(f) + origin.astype(np.float32)
-    best_d = np.full(len(pts), np.inf, np.float32)
-    best_t = np.zeros(len(pts), np.float32)
+    ys, xs = np.nonzero(where)
+    pts = np.stack([xs, ys], 1).astype(np.float32) / np.float32(f) + origin.astype(np.float32)
+    # each pixel's place along its arm, shoulder (0) to wrist (1)
+    segs, start, span = [], [], []
     for joint, elbow, wrist in body.arms.values():
         lengths = [float(np.hypot(*(elbow - joint))), float(np.hypot(*(wrist - elbow)))]
         total = max(sum(lengths), 1e-6)
-        for (p, q), before, n in (
-            ((joint, elbow), 0.0, lengths[0]),
-            ((elbow, wrist), lengths[0], lengths[1]),
-        ):
-            d = (q - p).astype(np.float32)
-            u = np.clip(((pts - p) @ d) / max(float(d @ d), 1e-6), 0.0, 1.0)
-            dist = np.hypot(*(pts - (p + u[:, None] * d)).T)
-            closer = dist < best_d
-            best_d[closer] = dist[closer]
-            best_t[closer] = (before + u[closer] * n) / total
-    t = best_t.reshape(h, w, 1)
+        segs += [(joint, elbow), (elbow, wrist)]
+        start += [0.0, lengths[0] / total]
+        span += [lengths[0] / total, lengths[1] / total]
+    near, u, _ = nearest_on_segments(pts, segs)
+    t = np.zeros((*where.shape, 1), np.float32)
+    t[ys, xs, 0] = np.float32(start)[near] + u * np.float32(span)[near]
     return arm_c[None, None] * (1 - t) + hand_c[None, None] * t
 
 
