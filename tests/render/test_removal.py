@@ -18,7 +18,13 @@ from vton.geometry.capsules import capsule_mask
 from vton.person.labels import LIP
 from vton.person.synthetic import synthetic_person
 from vton.render.body import arm_segments, body_frame
-from vton.render.removal import bare_body, removal_region, remove_old_clothes, skin_layer
+from vton.render.removal import (
+    bare_body,
+    removal_region,
+    remove_old_clothes,
+    skin_layer,
+    waistband_level,
+)
 from vton.render.shading import push_pull_fill
 
 SHIRT = (40, 90, 160)
@@ -162,9 +168,10 @@ def test_lower_garment_print_continues_up_under_a_shorter_top():
     out, body, old, seam = _remove(img, lab, kp, hem=0.7)
     level = np.stack(np.mgrid[0 : lab.shape[0], 0 : lab.shape[1]][::-1], -1) - body.shoulder_mid
     level = level @ body.axis
-    # Under the old shirt, below the new hem, above the trousers and within their width.
+    # Under the old shirt, below its waistband (the trousers show from 1.04 torso lengths:
+    # hidden up to 0.12 above that), above the trousers and within their width.
     cols = pants[round(kp[8, 1]) + 8].nonzero()[0]
-    zone = old & bare_body(body, seam, lab.shape, ORIGIN) & (level > 0.7 * body.torso_len + 3)
+    zone = old & bare_body(body, seam, lab.shape, ORIGIN) & (level > 0.92 * body.torso_len + 3)
     zone[:, : cols.min() + 3] = False
     zone[:, cols.max() - 2 :] = False
     assert zone.sum() > 300
@@ -344,7 +351,7 @@ def test_plain_trousers_continue_up_to_a_short_tops_hem_without_stripes():
     level = body.levels(lab.shape, ORIGIN)
     bare = bare_body(body, seam, lab.shape, ORIGIN)
     arms = capsule_mask(lab.shape, arm_segments(body, 1.3))  # skin, in front
-    zone = old & bare & ~arms & (level > 0.48 * body.torso_len)
+    zone = old & bare & ~arms & (level > 0.93 * body.torso_len)  # below the waistband
     zone = cv2.erode(zone.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     assert zone.sum() > 300
     px = out[zone]
@@ -439,7 +446,7 @@ def test_a_crop_tops_lower_part_above_the_bare_midriff_becomes_skin_not_trousers
     # Where the old top did reach the trousers (no midriff under it), it stays their waist.
     img2, lab2, _ = _person(sleeves="short", arm_angle=30.0)
     out2 = _remove(img2, lab2, kp, hem=0.45)[0]
-    low = (lab2 == LIP["upper-clothes"]) & core & (level > 0.85 * body.torso_len)
+    low = (lab2 == LIP["upper-clothes"]) & core & (level > 0.93 * body.torso_len)
     low &= level < body.torso_len
     assert low.sum() > 100
     d_skin2 = np.abs(out2[low] - np.array(SKIN_OF_PERSON, np.float32)).max(-1)
@@ -513,3 +520,44 @@ def test_bare_arms_where_long_sleeves_were_keep_the_sleeves_light():
     # on the arm, hardly at all
     d = np.abs(lum(striped) - lum(plain))[inside]
     assert np.median(d) < 3.0, np.median(d)
+
+
+def test_under_a_crop_top_an_untucked_tops_place_is_the_midriff_down_to_the_waistband():
+    """A tee worn over trousers to the hips, replaced by a crop top: below its hem is the
+    midriff, and the trousers come up only as far as an untucked tee hides of them, not
+    to the crop top's hem (jeans drawn up to the bust read as a jumpsuit)."""
+    img, lab, kp = _person(sleeves="short", arm_angle=30.0)
+    out, body, old, _ = _remove(img, lab, kp, hem=0.45)
+    level = body.levels(lab.shape, ORIGIN)
+    t = body.torso_len
+    core = np.abs(np.arange(lab.shape[1])[None, :] - body.shoulder_mid[0]) < 0.25 * body.sw
+    skin = np.array(SKIN_OF_PERSON, np.float32)
+    pants = np.array(PANTS_OF_PERSON, np.float32)
+
+    def skin_share(zone):
+        assert zone.sum() > 200
+        d_skin = np.abs(out[zone] - skin).max(-1)
+        d_pants = np.abs(out[zone] - pants).max(-1)
+        return np.mean(d_skin < d_pants)
+
+    assert skin_share(old & core & (level > 0.5 * t) & (level < 0.85 * t)) > 0.95
+    assert skin_share(old & core & (level > 0.95 * t) & (level < 1.02 * t)) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("seen", "want"),
+    [(1.04, 0.92), (0.85, 0.80), (0.65, 0.65), (None, 0.3)],
+    ids=["untucked-to-hips", "capped", "high-waisted-seen", "no-lower-clothes"],
+)
+def test_waistband_level_from_the_lower_clothes_visible_top(seen, want):
+    """The waistband is at most `WAIST_HIDDEN` above the trousers' visible top edge and
+    not above `WAIST_LEVEL`, unless it shows higher; without lower clothes in the torso's
+    columns, the caller's default."""
+    _, lab, kp = _person()
+    body = body_frame(kp)
+    level = body.levels(lab.shape, ORIGIN)
+    lower = np.zeros(lab.shape, bool)
+    if seen is not None:
+        lower = level >= seen * body.torso_len
+    got = waistband_level(lower, level, body, ORIGIN, 0.3 * body.torso_len)
+    assert got / body.torso_len == pytest.approx(want, abs=0.01)

@@ -56,6 +56,7 @@ __all__ = [
     "removal_region",
     "remove_old_clothes",
     "skin_layer",
+    "waistband_level",
 ]
 
 HEAD = (LIP["hat"], LIP["hair"], LIP["sunglasses"], LIP["face"])
@@ -430,7 +431,10 @@ def remove_old_clothes(
     # a "lower" sleeve along an arm, which is skin.
     arm_caps = capsule_mask((h, w), arm_segments(body, 1.15), origin)
     in_old = enclosed | ~(lower_lab | skin_lab | (lab == 0)) & region
-    below = level > hem_level
+    # Between a shorter new top's hem and the lower clothes' waistband the midriff shows:
+    # the old top hid the waistband, not the trousers up to wherever the new top ends
+    # (jeans drawn up to a crop top's hem read as a jumpsuit).
+    below = level > max(hem_level, waistband_level(lower_lab, level, body, origin, hem_level))
     # An arm is skin wherever it is, also below a shorter new top's hem (a forearm in
     # front of the trousers is not trousers).
     skin = region & (
@@ -463,6 +467,39 @@ def remove_old_clothes(
         o = out[y0:y1, x0:x1]
         np.copyto(o, o + (vals - o) * a, where=skin[y0:y1, x0:x1, None])
     return out
+
+
+#: Where the waistband of the lower clothes is, when an old top hid it (torso lengths from
+#: the shoulder line): at most this far above their visible top edge (an untucked top
+#: covers a few centimetres of the trousers) ...
+WAIST_HIDDEN = 0.12
+#: ... and no higher than this (a rise the models' visible waistbands in catalog photos
+#: reach, from 0.57 for high-waisted trousers to 0.9 for men's jeans; an untucked top's
+#: hem at the hips says nothing of how high the trousers come).
+WAIST_LEVEL = 0.8
+
+
+def waistband_level(
+    lower: np.ndarray, level: np.ndarray, body: Body, origin: np.ndarray, default: float
+) -> float:
+    """Level (px along the body axis) of the lower clothes' waistband: the median level of
+    their visible top edge in the columns of the torso's middle (`lower`: (H, W) bool,
+    the lower clothes' labels; `level`: `Body.levels` of the crop at `origin`), raised by
+    the part an old top may have hidden (`WAIST_HIDDEN`, not above `WAIST_LEVEL`); or
+    `default` where no lower clothes show there (a dress, a photo cut at the waist)."""
+    t = body.torso_len
+    centre = body.centre(np.array([WAIST_LEVEL * t]))[0]
+    xs = np.arange(lower.shape[1], dtype=np.float32) + np.float32(origin[0])
+    core = np.abs(xs - np.float32(centre[0])) < 0.25 * body.sw
+    if not core.any():
+        return default
+    lv = level[:, core]
+    top = np.where(lower[:, core] & (lv > 0.3 * t), lv, np.inf).min(axis=0)
+    top = top[np.isfinite(top)]
+    if top.size < 3:
+        return default
+    seen = float(np.median(top))
+    return min(seen, max(WAIST_LEVEL * t, seen - WAIST_HIDDEN * t))
 
 
 def _above_midriff(lab: np.ndarray, cand: np.ndarray) -> np.ndarray:
