@@ -19,6 +19,11 @@ from vton.person.labels import LIP
 from vton.person.synthetic import synthetic_person
 from vton.render.body import arm_segments, body_frame
 from vton.render.removal import (
+    SEAM_BAND,
+    SPECK_AREA,
+    _shade_refs,
+    _shaded_skin,
+    _specks_in_skin,
     bare_body,
     removal_region,
     remove_old_clothes,
@@ -45,6 +50,15 @@ def _remove(img, lab, kp, hem: float = 1.0):
     seam = -0.06 * body.sw
     out = remove_old_clothes(img, lab, old, body, seam, hem * body.torso_len, ORIGIN)
     return out, body, old, seam
+
+
+def _untouched(region: np.ndarray, lab: np.ndarray, body) -> np.ndarray:
+    """What removal leaves exactly as photographed: everything outside the grown region
+    and the band of visible skin along it that fades into the skin filled there."""
+    reach = 2 * int(np.ceil(SEAM_BAND * body.sw)) + 1
+    seam = cv2.dilate(region.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
+    seam &= np.isin(lab, (LIP["neck"], LIP["left-arm"], LIP["right-arm"]))
+    return ~region & ~seam
 
 
 def _stripes(shape, period: int, a, b, axis: int) -> np.ndarray:
@@ -150,7 +164,8 @@ def test_nothing_outside_the_grown_region_changes():
     out, body, old, _ = _remove(img, lab, kp)
     region = removal_region(img, lab, old, body, ORIGIN)
     assert region.sum() < 1.25 * old.sum()
-    assert np.array_equal(out[~region], img[~region].astype(np.float32))
+    keep = _untouched(region, lab, body)
+    assert np.array_equal(out[keep], img[keep].astype(np.float32))
     head = np.isin(lab, (LIP["hair"], LIP["face"]))
     assert not (region & head).any()
     assert np.array_equal(out[head], img[head].astype(np.float32))
@@ -229,6 +244,129 @@ def test_skin_the_parser_called_clothes_stays_as_photographed():
     assert kept > 0.9, kept
 
 
+def test_a_shaded_neck_the_parser_called_clothes_stays_as_photographed():
+    """The chin's shadow darkens the neck far below the lit face's colour, and a parser
+    calls the lower part of it the shirt: it is the person's neck, kept as photographed
+    (filled with the lit chest's colour it showed as pale streaks across a dark neck)."""
+    rng = np.random.default_rng(3)
+    img, lab, kp = _person(sleeves="short", skin=SKIN, arm_angle=30.0)
+    neck = lab == LIP["neck"]
+    img[neck] = (np.float32(SKIN) * 0.45).astype(np.uint8)
+    img = np.clip(img.astype(np.int16) + rng.integers(-3, 4, img.shape), 0, 255).astype(np.uint8)
+    rows = np.flatnonzero(neck.any(1))
+    low = neck & (np.arange(lab.shape[0])[:, None] > rows[0] + 0.55 * (rows[-1] - rows[0]))
+    shirt = (lab == LIP["upper-clothes"]).astype(np.uint8)
+    lab[low] = LIP["upper-clothes"]
+    out = _remove(img, lab, kp)[0]
+    far = low & ~cv2.dilate(shirt, np.ones((9, 9), np.uint8)).astype(bool)
+    assert far.sum() > 60, far.sum()
+    kept = np.mean(np.all(out[far] == img[far].astype(np.float32), axis=1))
+    assert kept > 0.9, kept
+
+
+def test_flecks_of_a_neck_in_shade_ringed_by_neck_and_hair_are_not_removed():
+    """A parser scatters flecks of "shirt" over a neck in the chin's shadow, where long
+    hair falls beside it (darker and greyer than any skin test takes, and not holes in
+    the skin label that closing it would fill): apart from the shirt and ringed by neck
+    and hair, they are the neck, left as photographed (filled, each became a pale fleck
+    of the chest's colour). The shirt's collar, joined to it, and a fleck out in the
+    background are still removed."""
+    _, lab, kp = _person(sleeves="short")
+    body = body_frame(kp)
+    cx, cy = (round(v) for v in body.shoulder_mid)
+    sw = body.sw
+    neck = lab == LIP["neck"]
+    # hair down the neck's viewer-left side
+    hair_band = np.zeros(lab.shape, bool)
+    rows = np.flatnonzero(neck.any(1))
+    for y in rows:
+        x0 = np.flatnonzero(neck[y])[0]
+        hair_band[y, max(0, x0 - 6) : x0 + 3] = True
+    lab[hair_band] = LIP["hair"]
+    region = lab == LIP["upper-clothes"]
+    y_f = int(rows[len(rows) // 2])
+    x_f = int(np.flatnonzero(neck[y_f])[0])
+    fleck = capsule_mask(lab.shape, [(np.float32((x_f, y_f)), np.float32((x_f, y_f + 2)), 2.0)])
+    stray = capsule_mask(lab.shape, [(np.float32((cx - 0.3 * sw, cy - 0.45 * sw)),) * 2 + (2.5,)])
+    assert not (lab[stray] > 0).any(), "the stray fleck must lie in the background"
+    assert fleck.sum() < SPECK_AREA * sw * sw
+    region |= fleck | stray
+    got = _specks_in_skin(region, lab, body, ORIGIN)
+    assert got[fleck].all()
+    assert not got[stray].any()
+    assert not (got & (lab == LIP["upper-clothes"])).any()
+
+
+def test_the_old_collars_contact_shadow_on_the_neck_fades_into_the_fill():
+    """An open collar lies on the neck and shades a thin line of it along its edge: with
+    the collar gone that line is not a ragged dark outline round where it was, but fades
+    into the skin filled in its place. Farther up the neck stays as photographed."""
+    img, lab, kp = _person(sleeves="short", skin=SKIN, arm_angle=30.0)
+    shirt = (lab == LIP["upper-clothes"]).astype(np.uint8)
+    neck = lab == LIP["neck"]
+    # (beyond the pixel of fringe the removal takes with the shirt; about a fiftieth of
+    # a shoulder width wide)
+    near = cv2.dilate(shirt, np.ones((3, 3), np.uint8)).astype(bool)
+    line = neck & cv2.dilate(shirt, np.ones((7, 7), np.uint8)).astype(bool) & ~near
+    assert line.sum() > 20
+    img[line] = (img[line] * 0.8).astype(np.uint8)
+    out = _remove(img, lab, kp)[0]
+    lum = out @ np.float32([0.299, 0.587, 0.114])
+    far = neck & ~cv2.dilate(shirt, np.ones((21, 21), np.uint8)).astype(bool)
+    assert far.sum() > 20
+    ratio = np.median(lum[line]) / np.median(lum[far])
+    assert ratio > 0.9, ratio  # 0.8 as photographed
+    assert np.array_equal(out[far], img[far].astype(np.float32))
+
+
+def _slim_arms(img, lab, kp, bg, factor: float):
+    """The synthetic person's visible forearms and hands redrawn `factor` as thick (a
+    slimmer build than the keypoint estimate), background where they were."""
+    arms = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
+    img[arms], lab[arms] = bg, 0
+    body = body_frame(kp)
+    for side, (_, elbow, wrist) in body.arms.items():
+        label = LIP["right-arm"] if side < 0 else LIP["left-arm"]
+        seg = [(elbow, wrist, factor * 0.096 * body.sw)]
+        m = capsule_mask(lab.shape, seg) & (lab == 0)
+        img[m], lab[m] = SKIN_OF_PERSON, label
+    return body
+
+
+def test_upper_arms_where_loose_sleeves_were_are_as_slim_as_the_arms_below_them():
+    """A slim person in a tee with loose sleeves, under a sleeveless top: the upper arms
+    filled where the sleeves were are as wide as the forearms they join (in an arm's
+    proportions), the rest of the sleeves background, not skin slabs as wide as the
+    sleeves."""
+    img, lab, kp = _person(sleeves="short", arm_angle=30.0)
+    bg = img[2, 2].copy()
+    body = _slim_arms(img, lab, kp, bg, 0.6)
+    # loose sleeves: twice the upper arm's thickness
+    for _, (joint, elbow, _) in body.arms.items():
+        m = capsule_mask(lab.shape, [(joint, elbow, 0.2 * body.sw)]) & (lab == 0)
+        img[m], lab[m] = SHIRT, LIP["upper-clothes"]
+    out, body, _, _ = _remove(img, lab, kp, hem=1.0)
+    d_bg = np.abs(out - np.float32(bg)).max(-1)
+    checked = 0
+    for _, (joint, elbow, _) in body.arms.items():
+        # across the middle of the upper arm: skin only within about the slim arm's
+        # radius scaled to an upper arm (0.6 x 0.12 sw ~ 0.07 sw), background beyond
+        mid = (joint + elbow) / 2
+        d = elbow - joint
+        n = np.array([-d[1], d[0]]) / np.hypot(*d)
+        for sgn in (-1, 1):
+            outer = mid + sgn * n * 0.12 * body.sw
+            inner = mid + sgn * n * 0.03 * body.sw
+            y, x = np.round(outer[::-1]).astype(int)
+            if lab[y, x] != LIP["upper-clothes"]:
+                continue  # inside the torso, not the sleeve's loose part
+            assert d_bg[y, x] < 20, (outer, out[y, x])
+            y, x = np.round(inner[::-1]).astype(int)
+            assert d_bg[y, x] > 40, (inner, out[y, x])
+            checked += 1
+    assert checked >= 2
+
+
 def test_full_size_photo():
     # 1024x768: the fills' sampling handles regions of well over 32767 pixels.
     p = synthetic_person(1024, 768, sleeves="long", arm_angle=30.0)
@@ -242,7 +380,8 @@ def test_full_size_photo():
     de = ciede2000(rgb_to_lab(np.clip(out + 0.5, 0, 255)), rgb_to_lab(np.array(SHIRT)))
     assert np.count_nonzero(de < 12) == 0
     region = removal_region(p.image, p.labels, old, body, ORIGIN)
-    assert np.array_equal(out[~region], p.image[~region].astype(np.float32))
+    keep = _untouched(region, p.labels, body)
+    assert np.array_equal(out[keep], p.image[keep].astype(np.float32))
 
 
 def test_a_sleeve_the_parser_called_trousers_goes_too():
@@ -561,3 +700,23 @@ def test_waistband_level_from_the_lower_clothes_visible_top(seen, want):
         lower = level >= seen * body.torso_len
     got = waistband_level(lower, level, body, ORIGIN, 0.3 * body.torso_len)
     assert got / body.torso_len == pytest.approx(want, abs=0.01)
+
+
+@pytest.mark.parametrize("n_face", [0, 600], ids=["too-little-face", "face"])
+def test_shaded_skin_answers_per_pixel_for_a_crop_or_a_list_of_pixels(n_face):
+    """Its answer has the shape of the pixels asked about, also when there is too little
+    face to judge by (a list of pixels got an (N, 3) answer, and its caller failed)."""
+    photo = np.zeros((60, 60, 3), np.uint8)
+    photo[:30], photo[30:] = SKIN, SHIRT
+    face, old = np.zeros((60, 60), bool), np.zeros((60, 60), bool)
+    face[: n_face // 60] = True
+    old[30:] = True
+    refs = _shade_refs(photo, face, old)
+    assert (refs is None) == (n_face == 0)
+    shade = (np.float32(SKIN) * 0.5).astype(np.uint8)
+    pixels = np.stack([shade, np.uint8(SHIRT), np.uint8((120, 120, 120))])
+    got = _shaded_skin(pixels, refs)
+    assert got.shape == (3,)
+    assert got.tolist() == ([True, False, False] if n_face else [False] * 3)
+    crop = np.broadcast_to(pixels[:, None], (3, 4, 3))
+    assert _shaded_skin(crop, refs).shape == (3, 4)

@@ -50,6 +50,7 @@ from vton.render.body import ARM_HALF, SEAM_OUT, Body, arm_segments
 from vton.render.shading import luminance, push_pull_fill, soft_shadow
 
 __all__ = [
+    "arm_capsules",
     "bare_body",
     "is_label",
     "label_table",
@@ -103,6 +104,8 @@ def label_table(ids: tuple[int, ...]) -> np.ndarray:
 _T_HEAD = label_table(HEAD)
 _T_LOWER = label_table(LOWER)
 _T_SKIN = label_table(SKIN)
+_T_SKIN_HEAD = label_table((*SKIN, *HEAD))
+_T_ARMS = label_table(ARMS)
 _T_NOT_OLD = label_table((*HEAD, *LOWER, *SKIN))
 _T_LOWER_LEGS = label_table((*LOWER, LIP["left-leg"], LIP["right-leg"]))
 #: Weights of (L, a, b) in a distance to skin colour (lightness varies with the light).
@@ -135,16 +138,115 @@ _GRAIN_PX = 40000
 
 
 def bare_body(
-    body: Body, seam_level: float, shape: tuple[int, int], origin: np.ndarray
+    body: Body,
+    seam_level: float,
+    shape: tuple[int, int],
+    origin: np.ndarray,
+    arms: list | None = None,
 ) -> np.ndarray:
     """(H, W) bool over a crop at `origin`: where the person's bare body probably is under
     the clothes, from the keypoints alone (the clothes' outline says how loose they were,
     not where the body is): a neck, shoulders sloping from it to the seams, the torso at
     the keypoint estimate of its width down to the hips and on over the legs below them
-    (`BARE_TO`), and the arms."""
-    return _torso_poly(body, seam_level, shape, origin) | capsule_mask(
-        shape, arm_segments(body, 1.15), origin
-    )
+    (`BARE_TO`), and the arms (`arms`, capsules (p, q, r) in the photo's pixels, such as
+    `arm_capsules`' measured ones; the keypoint estimate without them)."""
+    if arms is None:
+        arms = arm_segments(body, 1.15)
+    return _torso_poly(body, seam_level, shape, origin) | capsule_mask(shape, arms, origin)
+
+
+#: An arm's half-width measured on the photo is kept within these shares of the keypoint
+#: estimate (`ARM_HALF`): a parse's arm label can hold a sleeve's fringe or lose an edge.
+ARM_MEASURED_RANGE = (0.6, 1.6)
+
+
+def arm_capsules(
+    body: Body, lab: np.ndarray, region: np.ndarray, origin: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The arms' capsules (p, q, r) in the photo's pixels, four segments as
+    `arm_segments`: where an arm shows (`lab`'s arm labels outside `region`, the removal)
+    its half-width and its centre line across the bone are measured on it, bin by bin
+    along the segment (the median of each bin's outermost pixels); a segment hidden by
+    the old sleeves takes its width from the other one of the same arm in the keypoint
+    estimate's proportion, else the estimate itself.
+
+    The estimate (`ARM_HALF` of the shoulder width, grown by 0.15) is one build for
+    everyone: on a slim person the upper arm filled where a loose sleeve was came out
+    as wide as the sleeve, a boxy slab, and on a heavy one narrower than the forearm."""
+    sw = body.sw
+    visible = is_label(lab, _T_ARMS) & ~region
+    lo, hi = ARM_MEASURED_RANGE
+    out = []
+    for joint, elbow, wrist in body.arms.values():
+        segs = [(joint, elbow), (elbow, wrist)]
+        est = [ARM_HALF[1] * sw, ARM_HALF[2] * sw]
+        found: list[tuple[float, float] | None] = []
+        for (p, q), r0 in zip(segs, est, strict=True):
+            found.append(_measure_limb(visible, p, q, r0, origin, wrist, sw))
+        for k, (p, q) in enumerate(segs):
+            r0, m, other = est[k], found[k], found[1 - k]
+            if m is None and other is not None:
+                m = (other[0] * est[k] / est[1 - k], 0.0)
+            if m is None:
+                out.append((p, q, 1.15 * r0))
+                continue
+            half = float(np.clip(m[0], lo * r0, hi * r0))
+            d = np.asarray(q, np.float64) - np.asarray(p, np.float64)
+            normal = np.array([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-6)
+            shift = normal * float(np.clip(m[1], -0.5 * r0, 0.5 * r0))
+            out.append((p + shift, q + shift, half + 1.0))
+    return out
+
+
+def _measure_limb(
+    visible: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    r0: float,
+    origin: np.ndarray,
+    wrist: np.ndarray,
+    sw: float,
+) -> tuple[float, float] | None:
+    """(half-width, centre offset across the segment p->q, px) of the limb's visible
+    pixels (`visible`, (H, W) bool, on a crop at `origin`) within twice the estimate `r0`
+    of the segment, away from the hand; None where too little of it shows."""
+    h, w = visible.shape
+    reach = 2.0 * r0
+    a, b = np.asarray(p, np.float64) - origin, np.asarray(q, np.float64) - origin
+    x0, x1 = int(max(0, min(a[0], b[0]) - reach)), int(min(w, max(a[0], b[0]) + reach + 1))
+    y0, y1 = int(max(0, min(a[1], b[1]) - reach)), int(min(h, max(a[1], b[1]) + reach + 1))
+    if x1 <= x0 or y1 <= y0:
+        return None
+    # every k-th pixel each way: about a hundred across the shoulders is plenty for a
+    # width read from percentiles
+    k = max(1, int(sw // 100))
+    ys, xs = np.nonzero(visible[y0:y1:k, x0:x1:k])
+    if ys.size * k * k < 30:
+        return None
+    pts = np.stack([xs * k + x0, ys * k + y0], 1).astype(np.float32) + origin.astype(np.float32)
+    _, u, off = nearest_on_segments(pts, [(p, q)])
+    d = np.asarray(q, np.float32) - np.asarray(p, np.float32)
+    normal = np.float32([-d[1], d[0]]) / max(float(np.hypot(*d)), 1e-6)
+    across = off @ normal
+    near_hand = np.hypot(*(pts - np.asarray(wrist, np.float32)).T) < 0.12 * sw
+    keep = (np.abs(across) < reach) & (u > 0.05) & (u < 0.95) & ~near_hand
+    if keep.sum() * k * k < 30:
+        return None
+    u, across = u[keep], across[keep]
+    halves, mids = [], []
+    for b in range(10):
+        sel = across[(u >= b / 10) & (u < (b + 1) / 10)]
+        if sel.size * k < 6:
+            continue
+        a_lo, a_hi = np.percentile(sel, (3, 97))
+        # an edge at the search's reach is not the arm's (the torso's skin beside it)
+        if a_hi - a_lo >= 2 * reach * 0.95:
+            continue
+        halves.append((a_hi - a_lo) / 2)
+        mids.append((a_hi + a_lo) / 2)
+    if len(halves) < 3:
+        return None
+    return float(np.median(halves)), float(np.median(mids))
 
 
 def _torso_poly(
@@ -244,7 +346,10 @@ def _grow_old(
         ys, xs = np.nonzero(grown & ~near & skin_lab)
         if ys.size:
             d_skin = _dist(cie[ys, xs], ref_skin, _SKIN_W)
-            grown[ys[d_skin <= 14], xs[d_skin <= 14]] = False
+            keep = d_skin <= 14
+            refs = _shade_refs(crop, lab == LIP["face"], old)
+            keep[~keep] = _shaded_skin(crop[ys[~keep], xs[~keep]], refs)
+            grown[ys[keep], xs[keep]] = False
     region |= grown
     # Pixels of the old clothes' colour next to them, or along the arms.
     region |= _colour_additions(crop, cie, lab, old, region, body, origin, ref_skin)
@@ -407,7 +512,9 @@ def remove_old_clothes(
     """The crop with the old upper clothes replaced by what would be seen without them:
     skin where the body is (`bare_body`) above the new hem, the lower clothes below it,
     the background outside. Returns (H, W, 3) float32 0..255; pixels outside the grown
-    region (`removal_region`) keep the crop's values exactly."""
+    region (`removal_region`) keep the crop's values exactly, except the visible skin
+    within `SEAM_BAND` of the skin filled in it, which fades into the fill (the old
+    garment's contact shadow lies there)."""
     out = crop.astype(np.float32)
     if not old.any():
         return out
@@ -423,13 +530,15 @@ def remove_old_clothes(
         if not old.any():
             return out
     region, enclosed = _grow_old(crop, lab, old, body, origin, cie)
-    bare = bare_body(body, seam_level, (h, w), origin)
+    region &= ~_specks_in_skin(region, lab, body, origin)
+    arms = arm_capsules(body, lab, region, origin)
+    bare = bare_body(body, seam_level, (h, w), origin, arms)
     level = body.levels((h, w), origin)
     lower_lab = is_label(lab, _T_LOWER)
     skin_lab = is_label(lab, _T_SKIN)
     # Old pixels: by the body model; pixels taken with them: by their own label, except
     # a "lower" sleeve along an arm, which is skin.
-    arm_caps = capsule_mask((h, w), arm_segments(body, 1.15), origin)
+    arm_caps = capsule_mask((h, w), arms, origin)
     in_old = enclosed | ~(lower_lab | skin_lab | (lab == 0)) & region
     # Between a shorter new top's hem and the lower clothes' waistband the midriff shows:
     # the old top hid the waistband, not the trousers up to wherever the new top ends
@@ -455,7 +564,7 @@ def remove_old_clothes(
     vals = None
     if box is not None:
         # (The skin is computed from the photo before any fill is written.)
-        skin_s, grain = _skin_small(out, lab, region, bare, body, origin, f)
+        skin_s, grain = _skin_small(out, lab, region, bare, body, origin, f, arms)
         vals = _skin_at(skin_s, (h, w), box, grain)
     if lower.any():
         _lower_fill(crop, lab, region, lower, sw, f, out)
@@ -466,7 +575,52 @@ def remove_old_clothes(
         a = alpha[y0:y1, x0:x1, None]
         o = out[y0:y1, x0:x1]
         np.copyto(o, o + (vals - o) * a, where=skin[y0:y1, x0:x1, None])
+        _blend_skin_seam(out, skin, skin_lab & ~region, skin_s, sw)
     return out
+
+
+#: The visible skin within this of the skin fill (shoulder widths) fades into it.
+SEAM_BAND = 0.025
+
+
+def _blend_skin_seam(
+    out: np.ndarray,
+    filled: np.ndarray,
+    visible: np.ndarray,
+    skin_s: np.ndarray,
+    sw: float,
+) -> None:
+    """Fade the visible skin (`visible`, (H, W) bool) into the skin fill (`filled`) over
+    `SEAM_BAND` from their boundary, in place in `out` ((H, W, 3) float32); `skin_s` is
+    the reduced skin layer the fill was sampled from. The skin at an old garment's edge
+    is in its contact shadow (a darker line where an open collar lay on the neck, or a
+    sleeve's hem on the arm), and the parse's outline there is a staircase: kept as
+    photographed, both drew a ragged dark line where the garment had been."""
+    band = max(1.5, SEAM_BAND * sw)
+    m = int(np.ceil(band)) + 1
+    box = _bbox(filled, m)
+    if box is None:
+        return
+    # (only where visible skin is: the neck and the arms, not the whole fill)
+    vbox = _bbox(visible[box[0] : box[1], box[2] : box[3]], m)
+    if vbox is None:
+        return
+    y0, x0 = box[0] + vbox[0], box[2] + vbox[2]
+    y1, x1 = box[0] + vbox[1], box[2] + vbox[3]
+    vis = visible[y0:y1, x0:x1]
+    d = cv2.distanceTransform((~filled[y0:y1, x0:x1]).view(np.uint8), cv2.DIST_L2, 3)
+    ys, xs = np.nonzero(vis & (d < band))
+    if ys.size == 0:
+        return
+    # the fill's values there, sampled as `_skin_at` does (the photo's grain is in the
+    # skin it blends with)
+    sh, sw_ = skin_s.shape[:2]
+    gy = np.clip((ys + y0 + 0.5) * (sh / out.shape[0]) - 0.5, 0, sh - 1).astype(np.float32)
+    gx = np.clip((xs + x0 + 0.5) * (sw_ / out.shape[1]) - 0.5, 0, sw_ - 1).astype(np.float32)
+    vals = _sample(skin_s, gx, gy)
+    wgt = (1.0 - d[ys, xs] / band)[:, None]
+    py, px = ys + y0, xs + x0
+    out[py, px] += (vals - out[py, px]) * wgt
 
 
 #: Where the waistband of the lower clothes is, when an old top hid it (torso lengths from
@@ -500,6 +654,46 @@ def waistband_level(
         return default
     seen = float(np.median(top))
     return min(seen, max(WAIST_LEVEL * t, seen - WAIST_HIDDEN * t))
+
+
+#: A part of the removal region above the shoulders smaller than this (shoulder widths
+#: squared) and ringed by skin is a speck of a shaded neck the parser called clothes.
+SPECK_AREA = 0.004
+
+
+def _specks_in_skin(
+    region: np.ndarray, lab: np.ndarray, body: Body, origin: np.ndarray
+) -> np.ndarray:
+    """(H, W) bool: the small parts of `region` above the shoulders, apart from the rest
+    of it and ringed mostly by skin or the head (long hair falls beside a neck): flecks
+    of a neck in the chin's shadow that a parser calls the shirt. Filled, each became a
+    pale fleck of the chest's colour on the dark neck; left as photographed they are the
+    neck. (An old collar is a band joined to its garment, not a fleck.)"""
+    out = np.zeros(region.shape, bool)
+    sw = body.sw
+    top = body.shoulder_mid - 0.6 * sw * body.axis - origin
+    bottom = body.shoulder_mid + 0.1 * sw * body.axis - origin
+    y0, y1 = max(0, round(min(top[1], bottom[1]))), round(max(top[1], bottom[1]))
+    x0 = max(0, round(body.shoulder_mid[0] - origin[0] - 0.4 * sw))
+    x1 = round(body.shoulder_mid[0] - origin[0] + 0.4 * sw)
+    sub = region[y0:y1, x0:x1]
+    if sub.size == 0 or not sub.any():
+        return out
+    _, comp, stats, _ = cv2.connectedComponentsWithStats(sub.view(np.uint8), connectivity=8)
+    small = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < SPECK_AREA * sw * sw) + 1
+    if small.size == 0:
+        return out
+    skin = is_label(lab[y0:y1, x0:x1], _T_SKIN_HEAD) & ~sub
+    ring_k = np.ones((3, 3), np.uint8)
+    for i in small[:64]:
+        x, y, cw, ch = stats[i, :4]
+        bx0, by0 = max(0, x - 2), max(0, y - 2)
+        bx1, by1 = min(sub.shape[1], x + cw + 2), min(sub.shape[0], y + ch + 2)
+        me = comp[by0:by1, bx0:bx1] == i
+        ring = cv2.dilate(me.view(np.uint8), ring_k, iterations=2).view(bool) & ~me
+        if ring.any() and skin[by0:by1, bx0:bx1][ring].mean() >= 0.7:
+            out[y0 + by0 : y0 + by1, x0 + bx0 : x0 + bx1] |= me
+    return out
 
 
 def _above_midriff(lab: np.ndarray, cand: np.ndarray) -> np.ndarray:
@@ -571,8 +765,10 @@ def _skin_in_old(
     cie: np.ndarray | None = None,
 ) -> np.ndarray:
     """(H, W) bool: pixels labelled as the old clothes, along the arms or at the neck,
-    that have the person's skin colour (the face's) and not the clothes' (a parser's
-    outline rarely follows an arm exactly)."""
+    that have the person's skin colour and not the clothes' (a parser's outline rarely
+    follows an arm exactly): near the face's colour, or its chromaticity in shade
+    (`_shaded_skin`: the chin's shadow darkens a neck far below the lit face, and a
+    parser calls such a neck's lower part the shirt more often than a lit one)."""
     h, w = lab.shape
     if cie is None:
         cie = _cielab(crop)
@@ -597,12 +793,65 @@ def _skin_in_old(
     # Skin-coloured pixels, with the skin labelled as such around them (so that the
     # filter below does not eat the edge they share with it). (Squared distances.)
     sel = cand_b & (d2_skin < 14**2) & (d2_skin < 0.25 * d2_old)
+    rest = np.nonzero(cand_b & ~sel)
+    sel[rest] = _shaded_skin(crop[y0:y1, x0:x1][rest], _shade_refs(crop, face, old & ~cand))
     like = np.where(sel | is_label(lab[y0:y1, x0:x1], _T_SKIN), 255, 0).astype(np.uint8)
     like = cv2.medianBlur(like, 5)  # not single pixels of a print
     # ...nor holes in the skin: left as clothes, their fringe would eat into it.
     out = np.zeros((h, w), bool)
     out[y0:y1, x0:x1] = cv2.morphologyEx(like, cv2.MORPH_CLOSE, disc(3)).view(bool) & cand_b
     return out
+
+
+#: Skin in shade (`_shaded_skin`): its chromaticity within this of the face's, at most
+#: this share of its distance to the old clothes', at this share of the face's luminance
+#: or more (darker pixels' chromaticity is noise).
+SHADE_CHROMA, SHADE_VS_OLD, SHADE_MIN_LUM = 0.08, 0.4, 0.3
+
+
+def _chromaticity(px: np.ndarray) -> np.ndarray:
+    """(..., 2) float32 (r, g) / (r + g + b) of (..., 3) RGB pixels: what shade leaves."""
+    p = px.astype(np.float32)
+    return p[..., :2] / np.maximum(p.sum(-1, keepdims=True), 1.0)
+
+
+def _shade_refs(
+    crop: np.ndarray, face: np.ndarray, old: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """What `_shaded_skin` compares with: the chromaticity of the face (`face`, (H, W)
+    bool over the (H, W, 3) RGB `crop`) and of the old clothes (`old`), and the face's
+    luminance (medians, on every third pixel each way: a median needs no more); None
+    without enough of either."""
+    c = crop[::3, ::3]
+    face_px, old_px = c[face[::3, ::3]], c[old[::3, ::3]]
+    if face_px.shape[0] < 12 or old_px.shape[0] < 12:
+        return None
+    lum_w = np.float32([0.299, 0.587, 0.114])
+    face_c = np.median(_chromaticity(face_px), axis=0)
+    old_c = np.median(_chromaticity(old_px), axis=0)
+    return face_c, old_c, float(np.median(face_px.astype(np.float32) @ lum_w))
+
+
+def _shaded_skin(px: np.ndarray, refs: tuple[np.ndarray, np.ndarray, float] | None) -> np.ndarray:
+    """(...) bool: pixels `px` (..., 3) RGB (a crop or a list of pixels) that are the
+    face's skin in shade, by `refs` (`_shade_refs`): its chromaticity, darker (down to
+    `SHADE_MIN_LUM` of the face's median luminance), and much nearer the face's
+    chromaticity than the old clothes'. The chin's shadow darkens a neck far below the
+    lit face's colour, which a CIELAB distance to it calls clothes; a parser calls that
+    neck the shirt too. All False without `refs`."""
+    if refs is None or px.size == 0:
+        return np.zeros(px.shape[:-1], bool)
+    face_c, old_c, face_l = refs
+    c = _chromaticity(px)
+    d_face = np.linalg.norm(c - face_c, axis=-1)
+    d_old = np.linalg.norm(c - old_c, axis=-1)
+    lum = px.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    return (
+        (d_face < SHADE_CHROMA)
+        & (d_face < SHADE_VS_OLD * d_old)
+        & (lum >= SHADE_MIN_LUM * face_l)
+        & (lum <= 1.05 * face_l)
+    )
 
 
 def _colour_bins(px: np.ndarray) -> np.ndarray:
@@ -693,6 +942,7 @@ def skin_layer(
     origin: np.ndarray,
     f: float = 1.0,
     where: np.ndarray | None = None,
+    arms: list | None = None,
 ) -> np.ndarray:
     """(H, W, 3) float32 0..255: the person's skin over the crop, where their clothes were;
     with `where` ((H, W) bool) only those pixels are computed, as (N, 3) in the order of
@@ -703,9 +953,10 @@ def skin_layer(
     reduced scale the smooth layers are computed at. The colour is the person's own (face
     and neck for the torso, the visible arms for the arms), on a rounded body lit like the
     photo, with the chin's shadow on the neck and the photo's grain, and offset at its
-    edges to meet the visible skin without a seam."""
+    edges to meet the visible skin without a seam. `arms`: the arms' capsules
+    (`arm_capsules`; the keypoint estimate without them)."""
     h, w = lab.shape
-    skin_s, grain = _skin_small(crop_f, lab, region, bare, body, origin, f)
+    skin_s, grain = _skin_small(crop_f, lab, region, bare, body, origin, f, arms)
     if where is None:
         skin = cv2.resize(skin_s, (w, h), interpolation=cv2.INTER_LINEAR)
         box = _bbox(region, 2)
@@ -728,9 +979,12 @@ def _skin_small(
     body: Body,
     origin: np.ndarray,
     f: float,
+    arms: list | None = None,
 ) -> tuple[np.ndarray, float]:
     """`skin_layer` at the reduced scale `f`: ((h, w, 3) float32 0..255, the photo's grain
     (std, px values) to add at full resolution)."""
+    if arms is None:
+        arms = arm_segments(body, 1.15)
     h, w = lab.shape
     sw = body.sw
     # Colours are read at the reduced scale: medians need no more.
@@ -768,7 +1022,7 @@ def _skin_small(
     sws = sw * f
     # Where the arms are: their colour, blended softly into the torso's.
     sh_s = (size[1], size[0])
-    segs = [(p * f, q * f, r * f) for p, q, r in arm_segments(body, 1.15)]
+    segs = [(p * f, q * f, r * f) for p, q, r in arms]
     arm_s = capsule_mask(sh_s, segs, origin * f).astype(np.float32)
     torso_s = _torso_poly(body, -0.1 * sw, sh_s, origin, f).astype(np.float32)
     arm_w = cv2.GaussianBlur(arm_s * (1 - torso_s), (0, 0), max(0.6, 0.04 * sws))
