@@ -720,3 +720,35 @@ def test_shaded_skin_answers_per_pixel_for_a_crop_or_a_list_of_pixels(n_face):
     assert got.tolist() == ([True, False, False] if n_face else [False] * 3)
     crop = np.broadcast_to(pixels[:, None], (3, 4, 3))
     assert _shaded_skin(crop, refs).shape == (3, 4)
+
+
+def test_bare_shoulders_are_round_where_a_boxy_old_top_squared_them():
+    """A top with square, padded shoulders, removed where the new garment leaves the
+    shoulders bare: the shoulder is the body's, sloping from the neck and rounding off
+    over the arm, the top's square corner background, not a corner of skin."""
+    img, lab, kp = _person(sleeves="short", arm_angle=10.0)
+    bg = img[2, 2].copy()
+    body = _slim_arms(img, lab, kp, bg, 0.6)  # (the arms' round ends not over the corner)
+    sw = body.sw
+    corners = np.zeros(lab.shape, np.uint8)
+    for side in (-1, 1):
+        x0 = body.shoulder_mid[0] + side * 0.3 * sw
+        x1 = body.shoulder_mid[0] + side * 0.68 * sw
+        y0 = body.shoulder_mid[1] - 0.2 * sw
+        y1 = body.shoulder_mid[1] + 0.1 * sw
+        pts = np.round([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).astype(np.int32)
+        cv2.fillConvexPoly(corners, pts, 1)
+    pad = corners.astype(bool) & (lab == 0)
+    img[pad], lab[pad] = SHIRT, LIP["upper-clothes"]
+    # (the seams' level a garment fit puts on real persons, above the joints)
+    seam = -0.145 * sw
+    old = lab == LIP["upper-clothes"]
+    out = remove_old_clothes(img, lab, old, body, seam, body.torso_len, ORIGIN)
+    d_bg = np.abs(out - np.float32(bg)).max(-1)
+    for side in (-1, 1):
+        corner = body.shoulder_mid + np.array([side * 0.58 * sw, -0.12 * sw])
+        on_top = body.shoulder_mid + np.array([side * 0.42 * sw, -0.04 * sw])
+        y, x = np.round(corner[::-1]).astype(int)
+        assert d_bg[y, x] < 20, ("corner", out[y, x])
+        y, x = np.round(on_top[::-1]).astype(int)
+        assert d_bg[y, x] > 40, ("shoulder", out[y, x])

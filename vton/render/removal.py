@@ -46,7 +46,7 @@ import numpy as np
 
 from vton.geometry.capsules import capsule_mask, disc, nearest_on_segments
 from vton.person.labels import LIP
-from vton.render.body import ARM_HALF, SEAM_OUT, Body, arm_segments
+from vton.render.body import ARM_HALF, Body, arm_segments
 from vton.render.shading import luminance, push_pull_fill, soft_shadow
 
 __all__ = [
@@ -78,6 +78,9 @@ ARM_PHOTO_LIGHT, ARM_LIGHT_BANDS = 0.6, 9
 #: widths) above the seams' level: a flatter line left a wedge of background between the
 #: neck and the shoulders where a crew neck's collar was removed.
 SHOULDER_RISE = 0.15
+#: ... and ends above the shoulder joints (half-widths of the shoulders, from the body's
+#: axis), where the arms' capsules round the shoulders off.
+SHOULDER_HALF = 0.5
 #: The bare body reaches this far down (torso lengths from the shoulders): below the hips
 #: it is the legs in the lower clothes, and a long old top's hem removed there is
 #: trousers or skirt (it was a band of background across the legs at 1.05).
@@ -257,7 +260,9 @@ def _torso_poly(
     top = seam_level
     # The neck; its base, where the shoulders' line starts well above the seams (the side
     # of the neck sits about a sixth of a shoulder width above the shoulder joints); the
-    # shoulders' convex slope down to the seams; the torso.
+    # shoulders' convex slope out to above the joints, where the arms' round ends take
+    # over (`bare_body`): a corner out at the garments' seams drew square shoulders
+    # where an old top's shoulders had stood; the torso.
     rise = SHOULDER_RISE * sw
     levels = np.concatenate(
         [
@@ -266,7 +271,7 @@ def _torso_poly(
         ]
     )
     half = body.width_model(levels)
-    half[:5] = np.array([0.16, 0.16, 0.24, 0.42, 0.5 + SEAM_OUT]) * sw
+    half[:5] = np.array([0.16, 0.16, 0.24, 0.42, SHOULDER_HALF]) * sw
     centre = body.centre(levels) - origin
     acr = body.across(levels)
     left = centre - acr * half[:, None]
