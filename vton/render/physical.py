@@ -91,7 +91,7 @@ __all__ = [
 ]
 
 #: Bump when the output changes for the same inputs: it is part of the model digest.
-PHYSICAL_VERSION = "23"
+PHYSICAL_VERSION = "24"
 
 #: A sleeve covers the arm this far above the shoulder point (shoulder widths): the top of
 #: the shoulder's cap, which a broad deltoid lifts above the seam.
@@ -444,6 +444,8 @@ def _plan_sleeve(
     root_i = forward(np.asarray([sl.root_inner]))[0]
     if on_arm:
         root_o, root_i = _across_arm(body, side, root_o)
+    else:
+        root_i = _raised_armpit(body, side, root_o, root_i)
     root_c = (root_o + root_i) / 2
     _, elbow, wrist = body.arms[side]
     path = np.stack([root_c, elbow, wrist])
@@ -506,6 +508,43 @@ def _plan_sleeve(
     backward = fit_tps(bpts_a, gpts_a, regularisation)
     outline = np.concatenate([np.asarray(outer_b), np.asarray(inner_b)[::-1]])
     return SleevePlan(side, backward, outline, bpts_a)
+
+
+#: An upper arm this far (degrees) or more from the body's axis is raised away from it.
+RAISED_ARM_DEG = 35.0
+
+
+def _raised_armpit(body: Body, side: int, root_o: np.ndarray, root_i: np.ndarray) -> np.ndarray:
+    """The sleeve root's inner end (the armpit) on the body: where the torso's fit puts
+    it (`root_i`), unless the arm is raised away from the body so far that the upper
+    arm's underside meets the armhole (`root_o` to `root_i`) above it; then there.
+
+    The armhole spans shoulder to armpit down the torso's side; a sleeve tapering from
+    it along a raised arm (a hand on the hip) had its underarm seam run back up from the
+    armpit to the arm, and the warp folded over itself there: the sleeve split in two
+    with background between, and a shred of it hung below the arm."""
+    joint, elbow, _ = body.arms[side]
+    d = elbow - joint
+    length = float(np.hypot(*d))
+    if length < 1e-6:
+        return root_i
+    d = d / length
+    if float(d @ body.axis) > np.cos(np.radians(RAISED_ARM_DEG)):
+        return root_i  # hanging: the torso's armpit is the arm's
+    n = np.array([-d[1], d[0]])
+    # the underside: towards the armpit, away from the shoulder seam
+    if (root_i - joint) @ n < (root_o - joint) @ n:
+        n = -n
+    under = joint + n * ARM_HALF[0] * body.sw
+    hole = root_i - root_o
+    # under + a d = root_o + t hole
+    m = np.array([[d[0], -hole[0]], [d[1], -hole[1]]])
+    if abs(float(np.linalg.det(m))) < 1e-9:
+        return root_i
+    a, t = np.linalg.solve(m, root_o - under)
+    if not (0.3 < t < 1.0) or a < -0.5 * length:
+        return root_i
+    return root_o + t * hole
 
 
 def _across_arm(body: Body, side: int, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
