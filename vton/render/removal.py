@@ -19,13 +19,16 @@ the fills come from the photo's own pixels, so colours, light and grain match:
 - Skin: the person's own skin colour (the base of the neck for the torso, the visible
   arms away from the hands for the arms) on a rounded body (each arm and the torso
   darker towards its own outline, the arms in front, the torso in their shade beside
-  them), lit like the photo (the low frequency of the old clothes' light, the face's
-  left-right light), the chin's shadow on the neck, the photo's grain, and blended into
-  the visible skin at its edges.
+  them; the arms as wide as they show below the old sleeves), lit like the photo (the
+  low frequency of the old clothes' light, the face's left-right light), the chin's
+  shadow on the neck, the photo's grain, and blended into the visible skin at its edges
+  (which fade into it over a few pixels: the old garment's contact shadow lay there).
 - Lower garment: the visible skirt or trousers mirrored upwards about one line along
-  their top edge, so the print continues; diffusion where the mirror finds none of it,
-  and for plain ones (leggings), whose mirrored thighs would stripe the waist.
-- Skin the parser labelled as the old clothes (along the arms, at the neck) is kept.
+  their top edge, so the print continues, up to their waistband (`waistband_level`:
+  above it a shorter new top uncovers the midriff); diffusion where the mirror finds
+  none of it, and for plain ones (leggings), whose mirrored thighs would stripe the waist.
+- Skin the parser labelled as the old clothes (along the arms, at the neck, also a neck
+  in the chin's shadow, by its chromaticity) is kept.
 
 Cost: about 1.5 times the blur fill it replaces (most of it at a reduced resolution where
 a shoulder is `_WORK_SHOULDER` px wide; the shift search only runs on textured surroundings).
