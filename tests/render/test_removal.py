@@ -752,3 +752,19 @@ def test_bare_shoulders_are_round_where_a_boxy_old_top_squared_them():
         assert d_bg[y, x] < 20, ("corner", out[y, x])
         y, x = np.round(on_top[::-1]).astype(int)
         assert d_bg[y, x] > 40, ("shoulder", out[y, x])
+
+
+def test_no_flecks_are_found_outside_a_crop_that_starts_below_the_neck():
+    """A crop whose top lies below the shoulders' neck zone has no neck in it: nothing
+    there is a fleck of one (the zone's rows, all above the crop, must not wrap round to
+    its bottom)."""
+    _, lab, kp = _person(sleeves="short")
+    body = body_frame(kp)
+    origin = np.array([0.0, body.shoulder_mid[1] + 0.5 * body.sw])
+    crop_lab = lab[int(origin[1]) :]
+    region = np.zeros(crop_lab.shape, bool)
+    x = round(body.shoulder_mid[0])
+    region[50:56, x - 3 : x + 3] = True  # a small blob ringed by skin, well inside the crop
+    crop_lab = crop_lab.copy()
+    crop_lab[40:66, x - 15 : x + 15] = LIP["neck"]
+    assert not _specks_in_skin(region, crop_lab, body, origin).any()

@@ -681,9 +681,10 @@ def _specks_in_skin(
     sw = body.sw
     top = body.shoulder_mid - 0.6 * sw * body.axis - origin
     bottom = body.shoulder_mid + 0.1 * sw * body.axis - origin
-    y0, y1 = max(0, round(min(top[1], bottom[1]))), round(max(top[1], bottom[1]))
+    # (clipped to the crop: a negative end would slice from the far side)
+    y0, y1 = (max(0, round(v)) for v in (min(top[1], bottom[1]), max(top[1], bottom[1])))
     x0 = max(0, round(body.shoulder_mid[0] - origin[0] - 0.4 * sw))
-    x1 = round(body.shoulder_mid[0] - origin[0] + 0.4 * sw)
+    x1 = max(0, round(body.shoulder_mid[0] - origin[0] + 0.4 * sw))
     sub = region[y0:y1, x0:x1]
     if sub.size == 0 or not sub.any():
         return out
