@@ -185,3 +185,34 @@ def test_without_a_neck_in_sight_the_chest_takes_the_bare_arms_beside_the_old_to
     de_arm = ciede2000(got, rgb_to_lab(np.array(arm_skin, np.float32)))
     de_face = ciede2000(got, rgb_to_lab(np.array(face, np.float32)))
     assert de_arm < 8.0 and de_arm < de_face, (de_arm, de_face)
+
+
+def test_the_chest_is_lit_like_the_bare_arms_not_like_their_shade_under_the_old_top():
+    """Without a neck in sight the chest takes the bare arms' colour right beside the old
+    top, but the skin nearest it lies in its shade (under a tee's sleeve, a tank's
+    armhole): the chest, which the top covered and the light fell on, is as light as the
+    lit part of them, not a dark slab."""
+    arm_skin, face = (200, 150, 115), (150, 105, 80)
+    p = synthetic_person(512, 384, sleeves="short", skin=arm_skin, arm_angle=8.0)
+    img, lab, kp = p.image.copy(), p.labels.copy(), p.keypoints
+    body = body_frame(kp)
+    arms = capsule_mask(lab.shape, arm_segments(body, 1.1)) & (lab == LIP["upper-clothes"])
+    img[arms], lab[arms] = arm_skin, LIP["left-arm"]
+    img[lab == LIP["face"]] = face
+    neck = lab == LIP["neck"]
+    img[neck], lab[neck] = p.image[lab == LIP["upper-clothes"]][0], LIP["upper-clothes"]
+    old = lab == LIP["upper-clothes"]
+    # the old top's shade on the arm skin nearest it
+    dist = cv2.distanceTransform((~old).astype(np.uint8), cv2.DIST_L2, 3)
+    skin = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
+    # (three fifths of the skin beside it, the nearest)
+    near = skin & (dist < 0.1 * body.sw)
+    shade = near & (dist < np.percentile(dist[near], 60))
+    assert shade.sum() > 200
+    img[shade] = (np.float32(arm_skin) * 0.7).astype(np.uint8)
+    out = _removed(img, lab, old, body)
+    chest = cv2.erode(old.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    chest[round(body.shoulder_mid[1] + 0.6 * body.torso_len) :] = False
+    got = rgb_to_lab(np.median(out[chest], axis=0))
+    de_lit = ciede2000(got, rgb_to_lab(np.array(arm_skin, np.float32)))
+    assert de_lit < 6.0, de_lit

@@ -1294,16 +1294,16 @@ def _blur_low(img: np.ndarray, sig: float) -> np.ndarray:
 def _skin_colour(img, face, neck, arms, beside) -> np.ndarray:
     """(3,) the person's torso skin colour from the (reduced) image: the base of the neck's
     (`neck`: skin-coloured neck pixels near the shoulder line, lit like the chest, out of
-    the chin's shadow) when there is enough of it; else the bare arms' right beside the
-    old top (`beside`: skin under the same light as the chest, which a face under hair
-    or a beard, or turned from the light, is not); else the face's lit skin, a little
-    darker (a chest is lit less directly than a face): the median of its lighter half, as
-    brows, eyes, lips, a beard and the shade under the jaw all lie in the darker one;
-    else the arms'."""
+    the chin's shadow) when there is enough of it; else the lit half of the bare arms
+    right beside the old top (`beside`: skin under the same light as the chest, which a
+    face under hair or a beard, or turned from the light, is not; the half nearest the
+    top is in its shade); else the face's lit skin, a little darker (a chest is lit less
+    directly than a face): the median of its lighter half, as brows, eyes, lips, a beard
+    and the shade under the jaw all lie in the darker one; else the arms'."""
     if neck.sum() >= 25:
         return np.median(img[neck], axis=0).astype(np.float32)
     if beside.sum() >= 25:
-        return np.median(img[beside], axis=0).astype(np.float32)
+        return _lit_half(img[beside])
     if face.sum() >= 12:
         px = img[face]
         lum = px @ np.float32([0.299, 0.587, 0.114])
@@ -1312,6 +1312,13 @@ def _skin_colour(img, face, neck, arms, beside) -> np.ndarray:
     if arms.sum() >= 6:
         return np.median(img[arms], axis=0).astype(np.float32)
     return np.array([205.0, 160.0, 135.0], np.float32)
+
+
+def _lit_half(px: np.ndarray) -> np.ndarray:
+    """(3,) the median of the lighter half of (N, 3) skin pixels: the arms right under an
+    old top's sleeves or armholes lie in its shade, darker than the chest it covered."""
+    lum = px @ np.float32([0.299, 0.587, 0.114])
+    return np.median(px[lum >= np.median(lum)], axis=0).astype(np.float32)
 
 
 def _grain(crop_f: np.ndarray, where: np.ndarray) -> float:
