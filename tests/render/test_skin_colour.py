@@ -163,25 +163,35 @@ def test_the_fill_meets_a_lit_chest_paler_than_the_face_without_a_seam():
     assert de < 4.0, de
 
 
-def test_without_a_neck_in_sight_the_chest_takes_the_bare_arms_beside_the_old_top():
-    """A high collar hides the neck and a beard or shade darkens the face: the bare arms
-    right beside a tank's armholes are lit like the chest under it, and give its colour
-    (the face's made a dark slab of the chest)."""
-    arm_skin, face = (200, 150, 115), (150, 105, 80)
+def _tank_without_neck(arm_skin, face):
+    """A person in a tank top whose collar hides the neck and whose face is darker than
+    the bare arms (a beard, shade): (image, labels, the old top, body frame)."""
     p = synthetic_person(512, 384, sleeves="short", skin=arm_skin, arm_angle=8.0)
-    img, lab, kp = p.image.copy(), p.labels.copy(), p.keypoints
-    body = body_frame(kp)
+    img, lab = p.image.copy(), p.labels.copy()
+    body = body_frame(p.keypoints)
     # bare the arms (a tank top), darken the face, hide the neck under the collar
     arms = capsule_mask(lab.shape, arm_segments(body, 1.1)) & (lab == LIP["upper-clothes"])
     img[arms], lab[arms] = arm_skin, LIP["left-arm"]
     img[lab == LIP["face"]] = face
     neck = lab == LIP["neck"]
     img[neck], lab[neck] = p.image[lab == LIP["upper-clothes"]][0], LIP["upper-clothes"]
-    old = lab == LIP["upper-clothes"]
-    out = _removed(img, lab, old, body)
+    return img, lab, lab == LIP["upper-clothes"], body
+
+
+def _chest_colour(out, old, body):
+    """CIELAB median of the filled chest: inside the old top, above its lower part."""
     chest = cv2.erode(old.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
     chest[round(body.shoulder_mid[1] + 0.6 * body.torso_len) :] = False
-    got = rgb_to_lab(np.median(out[chest], axis=0))
+    return rgb_to_lab(np.median(out[chest], axis=0))
+
+
+def test_without_a_neck_in_sight_the_chest_takes_the_bare_arms_beside_the_old_top():
+    """A high collar hides the neck and a beard or shade darkens the face: the bare arms
+    right beside a tank's armholes are lit like the chest under it, and give its colour
+    (the face's made a dark slab of the chest)."""
+    arm_skin, face = (200, 150, 115), (150, 105, 80)
+    img, lab, old, body = _tank_without_neck(arm_skin, face)
+    got = _chest_colour(_removed(img, lab, old, body), old, body)
     de_arm = ciede2000(got, rgb_to_lab(np.array(arm_skin, np.float32)))
     de_face = ciede2000(got, rgb_to_lab(np.array(face, np.float32)))
     assert de_arm < 8.0 and de_arm < de_face, (de_arm, de_face)
@@ -193,15 +203,7 @@ def test_the_chest_is_lit_like_the_bare_arms_not_like_their_shade_under_the_old_
     armhole): the chest, which the top covered and the light fell on, is as light as the
     lit part of them, not a dark slab."""
     arm_skin, face = (200, 150, 115), (150, 105, 80)
-    p = synthetic_person(512, 384, sleeves="short", skin=arm_skin, arm_angle=8.0)
-    img, lab, kp = p.image.copy(), p.labels.copy(), p.keypoints
-    body = body_frame(kp)
-    arms = capsule_mask(lab.shape, arm_segments(body, 1.1)) & (lab == LIP["upper-clothes"])
-    img[arms], lab[arms] = arm_skin, LIP["left-arm"]
-    img[lab == LIP["face"]] = face
-    neck = lab == LIP["neck"]
-    img[neck], lab[neck] = p.image[lab == LIP["upper-clothes"]][0], LIP["upper-clothes"]
-    old = lab == LIP["upper-clothes"]
+    img, lab, old, body = _tank_without_neck(arm_skin, face)
     # the old top's shade on the arm skin nearest it
     dist = cv2.distanceTransform((~old).astype(np.uint8), cv2.DIST_L2, 3)
     skin = np.isin(lab, (LIP["left-arm"], LIP["right-arm"]))
@@ -210,9 +212,6 @@ def test_the_chest_is_lit_like_the_bare_arms_not_like_their_shade_under_the_old_
     shade = near & (dist < np.percentile(dist[near], 60))
     assert shade.sum() > 200
     img[shade] = (np.float32(arm_skin) * 0.7).astype(np.uint8)
-    out = _removed(img, lab, old, body)
-    chest = cv2.erode(old.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
-    chest[round(body.shoulder_mid[1] + 0.6 * body.torso_len) :] = False
-    got = rgb_to_lab(np.median(out[chest], axis=0))
+    got = _chest_colour(_removed(img, lab, old, body), old, body)
     de_lit = ciede2000(got, rgb_to_lab(np.array(arm_skin, np.float32)))
     assert de_lit < 6.0, de_lit

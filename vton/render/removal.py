@@ -114,6 +114,8 @@ _T_SKIN_HEAD = label_table((*SKIN, *HEAD))
 _T_ARMS = label_table(ARMS)
 _T_NOT_OLD = label_table((*HEAD, *LOWER, *SKIN))
 _T_LOWER_LEGS = label_table((*LOWER, LIP["left-leg"], LIP["right-leg"]))
+#: Rec. 601 luma weights, for the luminance of pixel lists.
+_LUMA = np.float32([0.299, 0.587, 0.114])
 #: Weights of (L, a, b) in a distance to skin colour (lightness varies with the light).
 _SKIN_W = np.array([0.5, 1.0, 1.0], np.float32)
 
@@ -835,10 +837,9 @@ def _shade_refs(
     face_px, old_px = c[face[::3, ::3]], c[old[::3, ::3]]
     if face_px.shape[0] < 12 or old_px.shape[0] < 12:
         return None
-    lum_w = np.float32([0.299, 0.587, 0.114])
     face_c = np.median(_chromaticity(face_px), axis=0)
     old_c = np.median(_chromaticity(old_px), axis=0)
-    return face_c, old_c, float(np.median(face_px.astype(np.float32) @ lum_w))
+    return face_c, old_c, float(np.median(face_px.astype(np.float32) @ _LUMA))
 
 
 def _shaded_skin(px: np.ndarray, refs: tuple[np.ndarray, np.ndarray, float] | None) -> np.ndarray:
@@ -854,7 +855,7 @@ def _shaded_skin(px: np.ndarray, refs: tuple[np.ndarray, np.ndarray, float] | No
     c = _chromaticity(px)
     d_face = np.linalg.norm(c - face_c, axis=-1)
     d_old = np.linalg.norm(c - old_c, axis=-1)
-    lum = px.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+    lum = px.astype(np.float32) @ _LUMA
     return (
         (d_face < SHADE_CHROMA)
         & (d_face < SHADE_VS_OLD * d_old)
@@ -1306,7 +1307,7 @@ def _skin_colour(img, face, neck, arms, beside) -> np.ndarray:
         return _lit_half(img[beside])
     if face.sum() >= 12:
         px = img[face]
-        lum = px @ np.float32([0.299, 0.587, 0.114])
+        lum = px @ _LUMA
         lit = px[lum >= np.median(lum)]
         return (FACE_TO_CHEST * np.median(lit, axis=0)).astype(np.float32)
     if arms.sum() >= 6:
@@ -1317,7 +1318,7 @@ def _skin_colour(img, face, neck, arms, beside) -> np.ndarray:
 def _lit_half(px: np.ndarray) -> np.ndarray:
     """(3,) the median of the lighter half of (N, 3) skin pixels: the arms right under an
     old top's sleeves or armholes lie in its shade, darker than the chest it covered."""
-    lum = px @ np.float32([0.299, 0.587, 0.114])
+    lum = px @ _LUMA
     return np.median(px[lum >= np.median(lum)], axis=0).astype(np.float32)
 
 
@@ -1368,7 +1369,7 @@ def _plain_lower(crop: np.ndarray, known: np.ndarray, cols: np.ndarray, sw: floa
     if np.count_nonzero(band) < 50:
         return False
     px = crop[y0:y1][:, cols][band].astype(np.float32)
-    lum = px @ np.float32([0.299, 0.587, 0.114])
+    lum = px @ _LUMA
     lo, hi = np.percentile(lum, (10, 90))
     return float(hi - lo) < _PLAIN_LOWER
 
